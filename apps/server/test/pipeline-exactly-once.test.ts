@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileEntryStatus } from '../src/jobs/inbound/apply-status.ts';
 import { upsertChannel } from '../src/storage/repositories/channels.ts';
-import { insertEntry } from '../src/storage/repositories/entries.ts';
+import { insertEntry, insertStatus } from '../src/storage/repositories/entries.ts';
 import { createTestDatabase, testDialects, type TestDatabase } from './support/databases.ts';
 import {
   CHANNEL,
@@ -16,6 +16,28 @@ describe.each(testDialects())('applying deliveries exactly once on %s', (dialect
   let t: TestDatabase;
   let server: TestServer;
   const db = () => server.runtime.handle.db;
+  /** An outbound entry the sender has just recorded as accepted by Meta. */
+  const insertOutboundEntry = async (wamid: string) => {
+    const session = await db().selectFrom('messaging_sessions').selectAll().executeTakeFirstOrThrow();
+    await insertEntry(
+      db(),
+      {
+        sessionId: session.id,
+        channelId: session.channel_id,
+        endUserId: session.end_user_id,
+        direction: 'outbound',
+        actorType: 'Agent',
+        type: 'text',
+        text: 'hi',
+        content: { type: 'text', body: 'hi' },
+        wamid,
+        contextWamid: null,
+        status: 'accepted',
+        occurredAt: new Date(),
+      },
+      new Date(),
+    );
+  };
   beforeAll(async () => {
     t = await createTestDatabase(dialect);
     server = await startTestServer(t);
@@ -95,25 +117,7 @@ describe.each(testDialects())('applying deliveries exactly once on %s', (dialect
     }
     await server.settled();
     // Now the outbound message is recorded (as the sender will do): its state comes from the history.
-    const session = await db().selectFrom('messaging_sessions').selectAll().executeTakeFirstOrThrow();
-    await insertEntry(
-      db(),
-      {
-        sessionId: session.id,
-        channelId: session.channel_id,
-        endUserId: session.end_user_id,
-        direction: 'outbound',
-        actorType: 'Agent',
-        type: 'text',
-        text: 'hi',
-        content: { type: 'text', body: 'hi' },
-        wamid,
-        contextWamid: null,
-        status: 'accepted',
-        occurredAt: new Date(),
-      },
-      new Date(),
-    );
+    await insertOutboundEntry(wamid);
     expect((await reconcileEntryStatus(db(), wamid))?.status).toBe('read');
     const message = await server.api<{ status: string; statusHistory: { status: string }[] }>(
       `/api/v1/messages/${wamid}`,
@@ -130,27 +134,54 @@ describe.each(testDialects())('applying deliveries exactly once on %s', (dialect
     expect((await server.api<{ status: string }>(`/api/v1/messages/${wamid}`)).body.status).toBe('read');
   });
 
+  it('two statuses of one message applied side by side end in the later state', async () => {
+    const wamid = 'wamid.out-side-by-side';
+    await insertOutboundEntry(wamid);
+    const status = (name: string, at: number) => ({
+      wamid,
+      status: name,
+      recipientId: '447700900001',
+      occurredAt: new Date(at),
+      errors: null,
+      pricing: null,
+      conversation: null,
+      bizOpaqueCallbackData: null,
+    });
+    // 'read' is applied and held uncommitted while 'sent' (reordered by Meta) is applied beside it.
+    let commitRead!: () => void;
+    const readMayCommit = new Promise<void>((resolve) => (commitRead = resolve));
+    let readApplied!: () => void;
+    const readIsApplied = new Promise<void>((resolve) => (readApplied = resolve));
+    const first = db()
+      .transaction()
+      .execute(async (trx) => {
+        await insertStatus(trx, status('read', 2_000), new Date());
+        await reconcileEntryStatus(trx, wamid);
+        readApplied();
+        await readMayCommit;
+      });
+    await readIsApplied;
+    const second = db()
+      .transaction()
+      .execute(async (trx) => {
+        await insertStatus(trx, status('sent', 1_000), new Date());
+        return reconcileEntryStatus(trx, wamid);
+      });
+    await new Promise((r) => setTimeout(r, 100)); // on PostgreSQL, 'sent' now waits for the row
+    commitRead();
+    await first;
+    expect((await second)?.status).toBe('read');
+    const entry = await db()
+      .selectFrom('conversation_entries')
+      .select('status')
+      .where('wamid', '=', wamid)
+      .executeTakeFirstOrThrow();
+    expect(entry.status).toBe('read');
+  });
+
   it('a failed status keeps its code, title and details', async () => {
     const wamid = 'wamid.out-failed';
-    const session = await db().selectFrom('messaging_sessions').selectAll().executeTakeFirstOrThrow();
-    await insertEntry(
-      db(),
-      {
-        sessionId: session.id,
-        channelId: session.channel_id,
-        endUserId: session.end_user_id,
-        direction: 'outbound',
-        actorType: 'Agent',
-        type: 'text',
-        text: 'x',
-        content: { type: 'text', body: 'x' },
-        wamid,
-        contextWamid: null,
-        status: 'accepted',
-        occurredAt: new Date(),
-      },
-      new Date(),
-    );
+    await insertOutboundEntry(wamid);
     const errors = [
       {
         code: 131047,

@@ -187,7 +187,7 @@ describe.each(testDialects())('outbound under faults on %s', (dialect) => {
       await phases;
 
       // Everything settles once the faults are off (bounded wait), then the outcomes are judged.
-      const outcomes = await settle(db, ids);
+      const outcomes = await settle(db, ids, () => JSON.stringify(sim.counters().webhooks));
       const counters = sim.counters();
 
       // The faults really happened.
@@ -249,7 +249,11 @@ async function poll(what: string, condition: () => boolean | Promise<boolean>): 
  * Waits (at most two minutes) until every message is final: accepted and delivered or read,
  * failed, or dead. Returns each one's outcome by outbound id.
  */
-async function settle(db: () => TestDatabase['handle']['db'], ids: string[]): Promise<Map<string, Outcome>> {
+async function settle(
+  db: () => TestDatabase['handle']['db'],
+  ids: string[],
+  webhookCounters: () => string,
+): Promise<Map<string, Outcome>> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const rows = await db()
@@ -288,7 +292,9 @@ async function settle(db: () => TestDatabase['handle']['db'], ids: string[]): Pr
     if (open.length === 0 && outcomes.size === ids.length) return outcomes;
     if (Date.now() > deadline) {
       const sample = open.slice(0, 5).map((o) => JSON.stringify(o));
-      throw new Error(`${open.length} messages never settled, e.g.\n${sample.join('\n')}`);
+      throw new Error(
+        `${open.length} messages never settled, e.g.\n${sample.join('\n')}\nwebhooks: ${webhookCounters()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }

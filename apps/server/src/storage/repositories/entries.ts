@@ -59,6 +59,21 @@ export async function findEntryByWamid(db: Db, wamid: string): Promise<EntryRow 
   );
 }
 
+/**
+ * The entry with this wamid, locked for the rest of the transaction: a no-op update takes the row
+ * lock on both databases, and PostgreSQL then returns the latest committed version of the row.
+ */
+export async function lockEntryByWamid(db: Db, wamid: string): Promise<EntryRow | null> {
+  return (
+    (await db
+      .updateTable('conversation_entries')
+      .set((eb) => ({ wamid: eb.ref('wamid') }))
+      .where('wamid', '=', wamid)
+      .returningAll()
+      .executeTakeFirst()) ?? null
+  );
+}
+
 export async function findEntry(db: Db, id: string): Promise<EntryRow | null> {
   return (
     (await db.selectFrom('conversation_entries').selectAll().where('id', '=', id).executeTakeFirst()) ?? null
