@@ -97,7 +97,7 @@ async function queueSend(
     preview = renderTemplatePreview(template!, content.template);
     category = template!.category;
   }
-  const tier = await businessInitiatedRecipients(db, channel.id, message.to, now);
+  const tier = await businessInitiatedRecipients(db, channel.id, message.to, now, channel.messagingLimit);
   const reactionTarget = content.type === 'reaction' ? await findEntryByWamid(db, content.targetWamid) : null;
   const violation = checkSendPolicy({
     content,

@@ -60,13 +60,19 @@ export async function updateOutbound(
     .execute();
 }
 
-/** Recipients of business-initiated sends in the rolling 24 h before `now`, and whether `waId` is one. */
+/**
+ * Recipients of business-initiated sends in the rolling 24 h before `now` (counted up to `limit`:
+ * the policy only asks whether the limit is reached), and whether `waId` is one. Every send asks, so
+ * an unlimited channel costs no query, and a limit of 100,000 never counts more than that.
+ */
 export async function businessInitiatedRecipients(
   db: Db,
   channelId: string,
   waId: string,
   now: Date,
+  limit: number | null,
 ): Promise<{ count: number; includesRecipient: boolean }> {
+  if (limit === null) return { count: 0, includesRecipient: false };
   const since = new Date(now.getTime() - 24 * 3600 * 1000).toISOString();
   const base = db
     .selectFrom('outbound_messages')
@@ -74,8 +80,10 @@ export async function businessInitiatedRecipients(
     .where('business_initiated', '=', 1)
     .where('created_at', '>', since)
     .where('status', 'not in', ['failed', 'dead', 'discarded']);
-  const count = await base
-    .select((eb) => eb.fn.count<number | string>('to_wa_id').distinct().as('n'))
+  const recipients = base.select('to_wa_id').distinct().limit(limit);
+  const count = await db
+    .selectFrom(recipients.as('r'))
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirstOrThrow();
   const mine = await base.select('id').where('to_wa_id', '=', waId).limit(1).executeTakeFirst();
   return { count: Number(count.n), includesRecipient: mine !== undefined };
