@@ -70,6 +70,22 @@ describe('outbound limits', () => {
     expect(waits.slice(10)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 
+  it('does not stall when the clock steps back (a stepped wall clock, or a test clock moved back)', () => {
+    const limits = new OutboundLimits();
+    const ch = channel(80);
+    const ahead = T0 + 25 * 3600 * 1000;
+    // sends while the clock reads a day ahead…
+    for (let i = 0; i < 3; i++) {
+      limits.reserve(ch, '447700900001', ahead);
+      limits.callWaitMs(ch, ahead);
+    }
+    // …then the clock is right again: the state from "tomorrow" must not hold sends for a day
+    const { waitMs, reserved } = limits.reserve(ch, '447700900001', T0, WINDOW_MS);
+    expect(reserved).toBe(true);
+    expect(waitMs).toBeLessThanOrEqual(13);
+    expect(limits.callWaitMs(ch, T0)).toBeLessThanOrEqual(13);
+  });
+
   it('starts a new rate without a burst', () => {
     const limits = new OutboundLimits();
     const waits = Array.from({ length: 4 }, (_, i) => limits.reserve(channel(80), `44770090${i}`, T0).waitMs);

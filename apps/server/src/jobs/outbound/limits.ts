@@ -86,6 +86,12 @@ export class OutboundLimits {
 
 /** Sub-microsecond float noise (1000 / rate) must not add a whole millisecond to a wait. */
 const EPSILON_MS = 1e-6;
+/**
+ * How far ahead a tat may legitimately be: more calls than the sender has in flight (batches of 200
+ * per loop), and more than its 5 s reservation window. A smaller step back only costs its own length.
+ */
+const MAX_QUEUED_SLOTS = 1_000;
+const MIN_LEAD_MS = 60_000;
 
 /**
  * Token buckets kept as GCRA state, one "theoretical arrival time" (tat) per key: `burst` sends at
@@ -93,6 +99,8 @@ const EPSILON_MS = 1e-6;
  */
 class Gcra {
   private readonly toleranceMs: number;
+  /** no sender reserves this far ahead: a tat beyond it was set before the clock stepped back */
+  private readonly maxLeadMs: number;
   private readonly tats = new Map<string, number>();
 
   constructor(
@@ -100,18 +108,31 @@ class Gcra {
     burst: number,
   ) {
     this.toleranceMs = (burst - 1) * intervalMs;
+    this.maxLeadMs = this.toleranceMs + Math.max(MAX_QUEUED_SLOTS * intervalMs, MIN_LEAD_MS);
   }
 
   /** ms from `nowMs` until a send under `key` conforms (0 = now); reserves nothing */
   waitMs(key: string, nowMs: number): number {
-    const tat = Math.max(this.tats.get(key) ?? nowMs, nowMs);
-    const wait = tat - this.toleranceMs - nowMs;
+    const wait = this.tatOf(key, nowMs) - this.toleranceMs - nowMs;
     return wait > EPSILON_MS ? Math.ceil(wait - EPSILON_MS) : 0;
   }
 
   /** takes the next slot under `key` */
   take(key: string, nowMs: number): void {
-    this.tats.set(key, Math.max(this.tats.get(key) ?? nowMs, nowMs) + this.intervalMs);
+    this.tats.set(key, this.tatOf(key, nowMs) + this.intervalMs);
+  }
+
+  /**
+   * The key's tat, never earlier than now. A tat further ahead than any sender reserves means the
+   * clock stepped back (NTP, or a test moving its clock): start the key over from an emptied bucket
+   * rather than hold its sends until the clock catches up (a day, in the dead-letter test).
+   */
+  private tatOf(key: string, nowMs: number): number {
+    const tat = this.tats.get(key);
+    if (tat === undefined || tat <= nowMs) return nowMs;
+    if (tat - nowMs <= this.maxLeadMs) return tat;
+    this.spend(key, nowMs);
+    return nowMs + this.toleranceMs;
   }
 
   /** empties the bucket under `key`: the next sends are spaced by `intervalMs` from `nowMs` on */
