@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider, type Transaction } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresAdapter,
+  PostgresDialect,
+  sql,
+  type MigrationProvider,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.ts';
 import { SqliteDialect } from './sqlite-driver.ts';
@@ -12,6 +20,11 @@ export type Dialect = 'sqlite' | 'postgres';
 
 /** The database or an open transaction: repository functions accept either. */
 export type Db = Kysely<Database> | Transaction<Database>;
+
+/** For the few statements the dialects spell differently (row locks), where no handle is at hand. */
+export function isPostgres(db: Db): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
 
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;

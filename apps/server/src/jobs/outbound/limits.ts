@@ -130,14 +130,14 @@ class Gcra {
   private tatOf(key: string, nowMs: number): number {
     const tat = this.tats.get(key);
     if (tat === undefined || tat <= nowMs) return nowMs;
-    if (tat - nowMs <= this.maxLeadMs) return tat;
-    this.spend(key, nowMs);
-    return nowMs + this.toleranceMs;
+    return tat - nowMs <= this.maxLeadMs ? tat : this.spend(key, nowMs);
   }
 
   /** empties the bucket under `key`: the next sends are spaced by `intervalMs` from `nowMs` on */
-  spend(key: string, nowMs: number): void {
-    this.tats.set(key, nowMs + this.toleranceMs);
+  spend(key: string, nowMs: number): number {
+    const tat = nowMs + this.toleranceMs;
+    this.tats.set(key, tat);
+    return tat;
   }
 
   prune(nowMs: number): void {

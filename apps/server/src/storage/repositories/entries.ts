@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { Db } from '../db.ts';
+import { isPostgres, type Db } from '../db.ts';
 import { newId } from '../ids.ts';
 import type { ConversationEntriesTable, MediaTable, MessageStatusesTable } from '../schema.ts';
 import { jsonOrNull } from './rows.ts';
@@ -60,18 +60,13 @@ export async function findEntryByWamid(db: Db, wamid: string): Promise<EntryRow 
 }
 
 /**
- * The entry with this wamid, locked for the rest of the transaction: a no-op update takes the row
- * lock on both databases, and PostgreSQL then returns the latest committed version of the row.
+ * The entry with this wamid, locked for the rest of the transaction. PostgreSQL: SELECT … FOR UPDATE,
+ * which returns the latest committed version once the lock is free. SQLite runs one write
+ * transaction at a time (BEGIN IMMEDIATE), so a plain read is already that.
  */
 export async function lockEntryByWamid(db: Db, wamid: string): Promise<EntryRow | null> {
-  return (
-    (await db
-      .updateTable('conversation_entries')
-      .set((eb) => ({ wamid: eb.ref('wamid') }))
-      .where('wamid', '=', wamid)
-      .returningAll()
-      .executeTakeFirst()) ?? null
-  );
+  const query = db.selectFrom('conversation_entries').selectAll().where('wamid', '=', wamid);
+  return (await (isPostgres(db) ? query.forUpdate() : query).executeTakeFirst()) ?? null;
 }
 
 export async function findEntry(db: Db, id: string): Promise<EntryRow | null> {
