@@ -14,8 +14,9 @@
  * Prints a table, then one JSON line (headline key "ratio"). Misses are marked, never fatal.
  *
  * Knobs (environment): BENCH_CONNECTIONS (64), BENCH_DURATION (10 s), BENCH_WARMUP (2 s),
- * BENCH_ROUNDS (3), BENCH_LAG_RATE (1000), BENCH_SLICES (16). SQLITE_SYNCHRONOUS, WORKERS, WORKER_CONCURRENCY and
- * JOB_LEASE_SECONDS are passed to the Switchboard child when set, for experiments.
+ * BENCH_ROUNDS (3), BENCH_LAG_RATE (1000), BENCH_SLICES (16). SQLITE_SYNCHRONOUS, WORKERS,
+ * WORKER_CONCURRENCY and JOB_LEASE_SECONDS are passed to the Switchboard child when set, for
+ * experiments.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';

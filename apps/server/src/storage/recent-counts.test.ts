@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RecentCounts } from './webhook-inbox.ts';
+import { RecentCounts } from './recent-counts.ts';
 
 describe('recent counts', () => {
   it('sees every sample of the window however many there are', () => {

@@ -12,7 +12,7 @@ import { PARSE_FALLBACK_TIME, type ApplyContext, type ApplyOutcome } from './app
 import { applyBusinessEvent } from './apply-business.ts';
 import { applyMessage } from './apply-message.ts';
 import { applyStatus } from './apply-status.ts';
-import type { IngestPacer } from './ingest-pacer.ts';
+import { yieldToIo, type IngestPacer } from './ingest-pacer.ts';
 
 export interface InboundWorkerDeps {
   handle: DatabaseHandle;
@@ -58,7 +58,7 @@ export function createInboundHandler(deps: InboundWorkerDeps) {
         const { pacer } = deps;
         if (!pacer) {
           await applyChunk(deps, job, slice, lastChunk);
-          await new Promise((resolve) => setImmediate(resolve));
+          await yieldToIo();
           continue;
         }
         await pacer.beforeChunk(job.createdAt.getTime());

@@ -83,7 +83,7 @@ export class IngestPacer {
 }
 
 /** setImmediate runs after the poll phase: the sockets are read before the next chunk. */
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+export const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const defaultSleep = (ms: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, Math.max(1, Math.round(ms))));
