@@ -32,6 +32,8 @@ export class WebhookInbox {
   private queue: Pending[] = [];
   /** a flush is scheduled or running */
   private flushing = false;
+  /** the WAL sync of the last committed batch, while it runs */
+  private syncing: Promise<void> | null = null;
   private readonly recent = new RecentCounts();
   private statements: Record<
     'begin' | 'commit' | 'rollback' | 'event' | 'job',
@@ -62,11 +64,18 @@ export class WebhookInbox {
   private async flushLoop(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        // One commit per WAL sync. Deliveries that arrive while the last sync runs cannot be
+        // acknowledged before the sync after it anyway, so they wait for it here and commit
+        // together: under load, half as many commits (each costs ~100 µs of WAL writes) for the
+        // same ack times. With no sync running, a delivery commits at once.
+        if (this.syncing) await this.syncing;
         const batch = this.queue.splice(0, this.options.maxBatch ?? 500);
         try {
           const ids = await this.commit(batch);
-          // Acknowledge once the commit is on disk; meanwhile the next batch is already committing.
-          this.handle.durable().then(
+          // Acknowledge once the commit is on disk.
+          const durable = this.handle.durable();
+          this.trackSync(durable);
+          durable.then(
             () => {
               batch.forEach((p, i) => p.resolve(ids[i]!));
               this.options.onCommitted?.(batch.length);
@@ -80,6 +89,17 @@ export class WebhookInbox {
     } finally {
       this.flushing = false;
     }
+  }
+
+  private trackSync(durable: Promise<void>): void {
+    const over = durable.then(
+      () => undefined,
+      () => undefined, // the batch's own callbacks get the error; the next batch just goes on
+    );
+    this.syncing = over;
+    void over.then(() => {
+      if (this.syncing === over) this.syncing = null;
+    });
   }
 
   /** One transaction: the raw rows and ONE inbound job naming them all (not a job per delivery). */
