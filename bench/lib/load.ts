@@ -59,9 +59,18 @@ export async function runLoad(pool: DeliveryPool, spec: LoadSpec): Promise<LoadR
   let firstStart = Number.POSITIVE_INFINITY;
   const share = Math.floor(pool.size / spec.connections);
 
-  const cpu0 = selfCpuSeconds();
-  const server0 = spec.serverPid ? processCpuSeconds(spec.serverPid) : null;
-  const wall0 = performance.now();
+  // CPU is counted from the first instance's start: before it, autocannon builds every request
+  // buffer of the pool (seconds for a large pool) while the server idles, which diluted both figures.
+  let cpu0 = selfCpuSeconds();
+  let server0 = spec.serverPid ? processCpuSeconds(spec.serverPid) : null;
+  let wall0 = performance.now();
+  const markStart = () => {
+    if (firstStart !== Number.POSITIVE_INFINITY) return;
+    firstStart = performance.now();
+    cpu0 = selfCpuSeconds();
+    server0 = spec.serverPid ? processCpuSeconds(spec.serverPid) : null;
+    wall0 = firstStart;
+  };
 
   const runSlice = (s: number) =>
     new Promise<void>((resolve, reject) => {
@@ -91,7 +100,7 @@ export async function runLoad(pool: DeliveryPool, spec: LoadSpec): Promise<LoadR
           resolve();
         },
       );
-      instance.on('start', () => (firstStart = Math.min(firstStart, performance.now())));
+      instance.on('start', markStart);
       instance.on('response', (_client, statusCode, _bytes, responseTime) => {
         if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
       });
