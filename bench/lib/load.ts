@@ -63,13 +63,11 @@ export async function runLoad(pool: DeliveryPool, spec: LoadSpec): Promise<LoadR
   // buffer of the pool (seconds for a large pool) while the server idles, which diluted both figures.
   let cpu0 = selfCpuSeconds();
   let server0 = spec.serverPid ? processCpuSeconds(spec.serverPid) : null;
-  let wall0 = performance.now();
   const markStart = () => {
     if (firstStart !== Number.POSITIVE_INFINITY) return;
     firstStart = performance.now();
     cpu0 = selfCpuSeconds();
     server0 = spec.serverPid ? processCpuSeconds(spec.serverPid) : null;
-    wall0 = firstStart;
   };
 
   const runSlice = (s: number) =>
@@ -119,7 +117,7 @@ export async function runLoad(pool: DeliveryPool, spec: LoadSpec): Promise<LoadR
   pool.endRun();
 
   const wallSec = (wallEnd - Math.min(firstStart, wallEnd)) / 1000;
-  const elapsed = (wallEnd - wall0) / 1000;
+  const perWallSecond = (cpuSec: number) => (wallSec > 0 ? cpuSec / wallSec : Number.NaN);
   const server1 = spec.serverPid ? processCpuSeconds(spec.serverPid) : null;
   const byStatus: Record<string, number> = {};
   let ok = 0;
@@ -143,8 +141,8 @@ export async function runLoad(pool: DeliveryPool, spec: LoadSpec): Promise<LoadR
     exhaustedConnections: spec.noRepeat ? sentPerConnection.filter((n) => n >= share).length : 0,
     resent: log.resent(),
     log,
-    generatorCpu: (selfCpuSeconds() - cpu0) / elapsed,
-    serverCpu: server0 !== null && server1 !== null ? (server1 - server0) / elapsed : null,
+    generatorCpu: perWallSecond(selfCpuSeconds() - cpu0),
+    serverCpu: server0 !== null && server1 !== null ? perWallSecond(server1 - server0) : null,
   };
 }
 

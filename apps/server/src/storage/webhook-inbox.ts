@@ -32,8 +32,8 @@ export class WebhookInbox {
   private queue: Pending[] = [];
   /** a flush is scheduled or running */
   private flushing = false;
-  /** the WAL sync of the last committed batch, while it runs */
-  private syncing: Promise<void> | null = null;
+  /** settles when the WAL sync of the last committed batch is over, whatever its outcome */
+  private lastSync: Promise<void> = Promise.resolve();
   private readonly recent = new RecentCounts();
   private statements: Record<
     'begin' | 'commit' | 'rollback' | 'event' | 'job',
@@ -69,13 +69,14 @@ export class WebhookInbox {
         // together: the same ack times with fewer commits, each ~100 µs of WAL writes (at max in
         // bench:ingest, 28 deliveries a commit instead of 20). With no sync running, a delivery
         // commits at once.
-        if (this.syncing) await this.syncing;
+        await this.lastSync;
         const batch = this.queue.splice(0, this.options.maxBatch ?? 500);
         try {
           const ids = await this.commit(batch);
           // Acknowledge once the commit is on disk.
           const durable = this.handle.durable();
-          this.trackSync(durable);
+          // The batch's own callbacks below get a failure; the next batch just goes on.
+          this.lastSync = durable.then(noop, noop);
           durable.then(
             () => {
               batch.forEach((p, i) => p.resolve(ids[i]!));
@@ -90,17 +91,6 @@ export class WebhookInbox {
     } finally {
       this.flushing = false;
     }
-  }
-
-  private trackSync(durable: Promise<void>): void {
-    const over = durable.then(
-      () => undefined,
-      () => undefined, // the batch's own callbacks get the error; the next batch just goes on
-    );
-    this.syncing = over;
-    void over.then(() => {
-      if (this.syncing === over) this.syncing = null;
-    });
   }
 
   /** One transaction: the raw rows and ONE inbound job naming them all (not a job per delivery). */
@@ -164,6 +154,8 @@ export class WebhookInbox {
     return (this.recent.count(nowMs - windowMs) * 1000) / windowMs;
   }
 }
+
+const noop = () => undefined;
 
 export function inboundJob(webhookEventIds: number[]) {
   return { queue: INBOUND_QUEUE, payload: { webhookEventIds }, maxAttempts: 10 };
