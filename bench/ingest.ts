@@ -275,7 +275,8 @@ async function baselineRound(server: BaselineServer, round: number): Promise<Pha
   };
 }
 
-async function maxPhase(label: string): Promise<PhaseResult> {
+/** `baselineRps`: the bare endpoint's rate this round, the ceiling the pool is sized for. */
+async function maxPhase(label: string, baselineRps: number): Promise<PhaseResult> {
   progress(`switchboard ${label}: fresh data dir`);
   return withSwitchboard(label, async (sb) => {
     const { connections, warmupSec, durationSec } = settings;
@@ -283,8 +284,11 @@ async function maxPhase(label: string): Promise<PhaseResult> {
     const w = await runLoad(warm, { url: sb.url, connections, durationSec: warmupSec, noRepeat: true });
     progress(`  ${label}: warm-up ${fmtInt(w.okPerSec)} acks/s`);
     await settle(sb, label);
-    // Enough distinct deliveries for 3× the warm-up rate (the warm-up runs cold): none is sent twice.
-    const perConnection = Math.ceil((Math.max(w.okPerSec, 1000) * durationSec * 3) / connections);
+    // Enough distinct deliveries that none is sent twice and no connection runs out early: for 3× the
+    // warm-up rate (it runs cold, and beside the workers applying its own deliveries, so it can be
+    // far below the measured rate) and for the bare endpoint's rate of this round.
+    const ceiling = Math.max(w.okPerSec * 3, baselineRps, 1000);
+    const perConnection = Math.ceil((ceiling * durationSec) / connections);
     const pool = new DeliveryPool(runId, label, Math.min(perConnection * connections, 400_000));
     progress(
       `  ${label}: ${durationSec} s closed loop, ${connections} connections, ${fmtInt(pool.size)} bodies`,
@@ -389,7 +393,7 @@ async function main(): Promise<void> {
   try {
     for (let r = 1; r <= settings.rounds; r++) {
       const baseline = await baselineRound(baselineServer, r);
-      const max = await maxPhase(`max-r${r}`);
+      const max = await maxPhase(`max-r${r}`, baseline.load.okPerSec);
       const ratio = baseline.load.okPerSec > 0 ? max.load.okPerSec / baseline.load.okPerSec : Number.NaN;
       progress(`  round ${r}: ratio ${fmt(ratio, 3)}`);
       rounds.push({ baseline, max, ratio });
