@@ -150,7 +150,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         metrics,
         logger,
         afterCommit: () => mediaLoop.notify(),
-        pacer: new IngestPacer((nowMs) => inbox.recentRate(nowMs)),
+        pacer: new IngestPacer((nowMs) => inbox.recentRate(nowMs), {
+          ingestSettled: () => inbox.settledSoFar(),
+        }),
       }),
       logger,
     });
