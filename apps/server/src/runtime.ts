@@ -150,9 +150,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         metrics,
         logger,
         afterCommit: () => mediaLoop.notify(),
-        pacer: new IngestPacer((nowMs) => inbox.recentRate(nowMs), {
-          ingestSettled: () => inbox.settledSoFar(),
-        }),
+        pacer: new IngestPacer((nowMs) => inbox.recentRate(nowMs)),
       }),
       logger,
     });

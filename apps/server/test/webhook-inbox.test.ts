@@ -77,31 +77,4 @@ describe.each(testDialects())('webhook inbox group commit (%s)', (dialect) => {
     held[1]!.release();
     await expect(second).resolves.toBeTypeOf('number');
   });
-
-  it('settles what was received so far once it is answered, acknowledged or refused, not later arrivals', async () => {
-    db = await createTestDatabase(dialect);
-    const { handle, held } = withHeldSyncs(db.handle);
-    const inbox = new WebhookInbox(handle, systemClock);
-    await inbox.settledSoFar(); // nothing received: at once
-
-    const first = inbox.append(delivery(1));
-    let settled = false;
-    const settling = inbox.settledSoFar().then(() => (settled = true));
-    await until(() => held.length === 1);
-    const second = inbox.append(delivery(2)); // after the call: not waited for
-    await sleep(20);
-    expect(settled).toBe(false); // committed, but its sync is still running
-
-    held[0]!.fail(new Error('EIO: fdatasync failed'));
-    await expect(first).rejects.toThrow(/EIO/);
-    await settling; // a refusal answers the delivery too
-    await until(() => held.length === 2);
-    let secondSettled = false;
-    const settlingSecond = inbox.settledSoFar().then(() => (secondSettled = true));
-    await sleep(20);
-    expect(secondSettled).toBe(false);
-    held[1]!.release();
-    await second;
-    await settlingSecond;
-  });
 });

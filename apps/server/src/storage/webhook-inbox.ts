@@ -35,10 +35,6 @@ export class WebhookInbox {
   /** settles when the WAL sync of the last committed batch is over, whatever its outcome */
   private lastSync: Promise<void> = Promise.resolve();
   private readonly recent = new RecentCounts();
-  /** deliveries appended, and those whose batch has since been acknowledged or refused */
-  private appended = 0;
-  private settled = 0;
-  private settleWaiters: { upTo: number; resolve: () => void }[] = [];
   private statements: Record<
     'begin' | 'commit' | 'rollback' | 'event' | 'job',
     SqliteDatabase.Statement
@@ -57,7 +53,6 @@ export class WebhookInbox {
     return new Promise<number>((resolve, reject) => {
       // Named fields, not a spread: the spread showed up in profiles at about 2 µs a delivery.
       this.queue.push({ body: delivery.body, signature: delivery.signature, resolve, reject });
-      this.appended += 1;
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => void this.flushLoop());
@@ -86,16 +81,11 @@ export class WebhookInbox {
             () => {
               batch.forEach((p, i) => p.resolve(ids[i]!));
               this.options.onCommitted?.(batch.length);
-              this.markSettled(batch.length);
             },
-            (error: unknown) => {
-              batch.forEach((p) => p.reject(error));
-              this.markSettled(batch.length);
-            },
+            (error: unknown) => batch.forEach((p) => p.reject(error)),
           );
         } catch (error) {
           for (const p of batch) p.reject(error);
-          this.markSettled(batch.length);
         }
       }
     } finally {
@@ -157,23 +147,6 @@ export class WebhookInbox {
       if (raw.inTransaction) statements.rollback.run();
       throw error;
     }
-  }
-
-  /**
-   * Resolves once every delivery appended before the call has been answered: acknowledged after its
-   * commit's sync, or refused. The inbound worker waits for it before each apply chunk, so a chunk
-   * (milliseconds of synchronous SQLite work) never holds up a commit or an ack that was already due.
-   */
-  settledSoFar(): Promise<void> {
-    if (this.settled >= this.appended) return Promise.resolve();
-    return new Promise((resolve) => this.settleWaiters.push({ upTo: this.appended, resolve }));
-  }
-
-  /** Batches settle in commit order (each commit waits for the last sync), so waiters go in order. */
-  private markSettled(count: number): void {
-    this.settled += count;
-    while (this.settleWaiters.length > 0 && this.settleWaiters[0]!.upTo <= this.settled)
-      this.settleWaiters.shift()!.resolve();
   }
 
   /** Deliveries stored in about the last `windowMs`: the inbound worker defers to ingest when high. */

@@ -5,17 +5,10 @@
  * could starve them, so they take a guaranteed share: after each chunk they rest four times as long
  * as it took (at most a fifth of the event loop). One pacer serves every inbound loop of a process.
  *
- * "Pouring in" ends only once the rate has stayed under three quarters of the threshold for `calmMs`,
- * so applies that slow the acks down cannot talk the pacer out of it. Not half: a steady load at half
- * the threshold (1,000/s, which the applies must keep up with) read above half in its bursts, so one
- * burst over the threshold held the applies back for as long as the load went on. And chunks take turns: one chunk, then
+ * "Pouring in" ends only once the rate has stayed under half the threshold for `calmMs`, so applies
+ * that slow the acks down cannot talk the pacer out of it. And chunks take turns: one chunk, then
  * the event loop reads sockets, then the next. Two worker loops otherwise ran their chunks back to
  * back (the second waits on the connection mutex, not on I/O), doubling how long acks waited.
- *
- * A chunk also waits until the deliveries already received are answered. Without that, a chunk ran
- * in the same check phase as the inbox's flush, ahead of it, and every group commit and its acks
- * waited a chunk: under a load that starts while applies run, the acks slowed to a rate under
- * `busyPerSecond`, so the pacer never saw the load and never gave way.
  */
 export class IngestPacer {
   private restUntil = 0;
@@ -29,8 +22,6 @@ export class IngestPacer {
       busyPerSecond?: number;
       calmMs?: number;
       maxDeferMs?: number;
-      /** resolves once the deliveries received so far are answered (the inbox's settledSoFar) */
-      ingestSettled?: () => Promise<void>;
       now?: () => number;
       sleep?: (ms: number) => Promise<void>;
     } = {},
@@ -59,15 +50,11 @@ export class IngestPacer {
   }
 
   /**
-   * Runs `chunk` when no other chunk of this process is running and every delivery received so far
-   * has been answered, and lets the event loop poll its sockets once before the next chunk starts.
+   * Runs `chunk` when no other chunk of this process is running, and lets the event loop poll its
+   * sockets once before the next chunk starts.
    */
   inTurn<T>(chunk: () => Promise<T>): Promise<T> {
-    const settled = this.options.ingestSettled;
-    const run = this.turn.then(async () => {
-      if (settled) await settled();
-      return chunk();
-    });
+    const run = this.turn.then(chunk);
     this.turn = run.then(
       () => yieldToIo(),
       () => yieldToIo(),
@@ -84,7 +71,7 @@ export class IngestPacer {
       if (rate <= enter) return false;
       this.hot = true;
     }
-    if (rate > enter * 0.75) this.lastHot = now;
+    if (rate > enter / 2) this.lastHot = now;
     if (now - this.lastHot < (this.options.calmMs ?? 1_000)) return true;
     this.hot = false;
     return false;
