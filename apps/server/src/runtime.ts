@@ -215,9 +215,24 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       return address;
     },
     async stop() {
-      if (listening) await app.close();
+      if (listening) await closeHttp(app);
       await Promise.all(loops.map((l) => l.stop()));
       await handle.close();
     },
   };
+}
+
+/**
+ * Closes the HTTP server without waiting on keep-alive clients. Fastify closes the connections that
+ * are idle when closing starts, but one busy then (a webhook waiting for its commit) turns idle once
+ * answered and held the close until the client dropped it or Fastify's 72 s keep-alive timeout ran
+ * out: a stop that overlapped one of Meta's (or the simulator's) deliveries took a minute.
+ */
+async function closeHttp(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }
