@@ -9,6 +9,8 @@ export interface ApplyContext {
   crm: CrmPort;
   /** published on the event bus only after the transaction commits */
   events: DomainEvent[];
+  /** set when the step queued follow-up jobs (media downloads), whose workers are woken after commit */
+  followUpsQueued: boolean;
   /** phone_number_ids that named no channel: the delivery is kept as 'unrouted' */
   unrouted: Set<string>;
   /** when the delivery was stored: the time shown for events Meta sent without one */

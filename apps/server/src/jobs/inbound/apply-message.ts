@@ -103,6 +103,7 @@ export async function applyMessage(ctx: ApplyContext, parsed: MessageEvent): Pro
       ctx.now,
     );
     await enqueue(ctx.db, [{ queue: MEDIA_QUEUE, payload: { mediaRowId }, maxAttempts: 8 }], ctx.now);
+    ctx.followUpsQueued = true;
   }
   ctx.events.push({
     type: 'entry.created',

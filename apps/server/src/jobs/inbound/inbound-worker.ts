@@ -22,7 +22,7 @@ export interface InboundWorkerDeps {
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
-  /** called after a chunk commits, to wake the workers of follow-up jobs (media downloads) */
+  /** called after a chunk that queued follow-up jobs (media downloads) commits, to wake their workers */
   afterCommit?: () => void;
   /** gives webhook acks priority while deliveries pour in (see ingest-pacer.ts) */
   pacer?: IngestPacer;
@@ -93,6 +93,7 @@ async function applyChunk(
   const done: Done[] = [];
   const failed: { eventId: number; error: unknown }[] = [];
   const outcomes: { kind: string; outcome: ApplyOutcome }[] = [];
+  let followUpsQueued = false;
   const retryAlone = ids.length === 1 && webhookEventIdsOf(job).length === 1;
 
   const trx = await deps.handle.db.startTransaction().execute();
@@ -115,6 +116,7 @@ async function applyChunk(
         now,
         crm: deps.crm,
         events: [],
+        followUpsQueued: false,
         unrouted: new Set(),
         receivedAt: new Date(row.received_at),
       };
@@ -124,6 +126,7 @@ async function applyChunk(
           results.push({ kind: event.kind, outcome: await applyEvent(ctx, event) });
         await sp.releaseSavepoint('delivery').execute();
         events.push(...ctx.events);
+        if (ctx.followUpsQueued) followUpsQueued = true;
         outcomes.push(...results);
         const unrouted = [...ctx.unrouted];
         done.push({
@@ -158,7 +161,9 @@ async function applyChunk(
       }
     }
     await trx.commit().execute();
-    deps.afterCommit?.();
+    // Only when there is something to take: a woken loop's claim is a write transaction of its own,
+    // and waking the media loops after every chunk of text messages cost 8–20 % of the apply CPU.
+    if (followUpsQueued) deps.afterCommit?.();
   } catch (error) {
     await trx.rollback().execute();
     throw error;
