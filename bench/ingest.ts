@@ -209,7 +209,8 @@ async function measured(
   const [gc1, ack1] = await serverHistograms(sb.url);
   await sleep(200); // let the last in-flight (unacknowledged) commits land; acked rows are there already
   const stored = checkStored(sb.dbFile, pool, load.log);
-  const ack = ack1 ? diffHistogram(ack1, ack0) : null;
+  const ackDiff = ack1 ? diffHistogram(ack1, ack0) : null;
+  const ack = ackDiff && ackDiff.count > 0 ? summarize(ackDiff) : null;
   const notes: string[] = [];
   if (load.exhaustedConnections > 0)
     notes.push(`${load.exhaustedConnections} connection(s) used up their share of the pool early`);
@@ -218,8 +219,8 @@ async function measured(
     load,
     stored,
     groupCommit: gc1 ? summarize(diffHistogram(gc1, gc0)) : null,
-    serverAckMeanMs: ack && ack.count > 0 ? (ack.sum / ack.count) * 1000 : null,
-    serverAckP99LeMs: ack && ack.count > 0 ? summarize(ack).p99Le * 1000 : null,
+    serverAckMeanMs: ack ? ack.mean * 1000 : null,
+    serverAckP99LeMs: ack ? ack.p99Le * 1000 : null,
     backlogAtEnd,
     notes,
   };
