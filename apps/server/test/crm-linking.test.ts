@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertChannel } from '../src/storage/repositories/channels.ts';
 import { newId } from '../src/storage/ids.ts';
 import { createTestDatabase, testDialects, type TestDatabase } from './support/databases.ts';
-import { CHANNEL, startTestServer, textDelivery, type TestServer } from './support/server.ts';
+import {
+  CHANNEL,
+  messagesDelivery,
+  startTestServer,
+  textDelivery,
+  type TestServer,
+} from './support/server.ts';
 
 const HOUR = 3600;
 
@@ -160,6 +166,43 @@ describe.each(testDialects())('CRM linking and sessions on %s', (dialect) => {
     expect(sessions).toHaveLength(1);
     expect(sessions[0]!.window_ends_at).toBe(new Date((t0 + 2 * HOUR + 24 * HOUR) * 1000).toISOString());
     expect(sessions[0]!.last_inbound_at).toBe(new Date((t0 + 2 * HOUR) * 1000).toISOString());
+    expect(user.last_inbound_at).toBe(new Date((t0 + 2 * HOUR) * 1000).toISOString());
+  });
+
+  it("refreshes the end user's profile from each delivery and keeps what a delivery leaves out", async () => {
+    const t0 = 1_755_000_000;
+    await send({ wamid: 'wamid.prof-1', from: '33611112222', name: 'Camille', timestamp: t0 });
+    const first = await endUser('33611112222');
+    await send({ wamid: 'wamid.prof-2', from: '33611112222', name: 'Camille D.', timestamp: t0 + 60 });
+    expect(await endUser('33611112222')).toMatchObject({ id: first.id, profile_name: 'Camille D.' });
+
+    // Meta may send a contact without a profile (and, for a business-scoped user, its user_id)
+    const noProfile = messagesDelivery({
+      contacts: [{ wa_id: '33611112222', user_id: 'FR.1234567890' }],
+      messages: [
+        {
+          from: '33611112222',
+          id: 'wamid.prof-3',
+          timestamp: String(t0 + 120),
+          type: 'text',
+          text: { body: 'hi' },
+        },
+      ],
+    });
+    expect((await server.deliver(noProfile)).status).toBe(200);
+    await server.settled();
+    expect(await endUser('33611112222')).toMatchObject({
+      id: first.id,
+      profile_name: 'Camille D.',
+      user_id: 'FR.1234567890',
+      last_inbound_at: new Date((t0 + 120) * 1000).toISOString(),
+    });
+    const users = await db()
+      .selectFrom('end_users')
+      .select('id')
+      .where('wa_id', '=', '33611112222')
+      .execute();
+    expect(users).toHaveLength(1);
   });
 
   it('reopens an ended session within the reopen window, and opens a new one (with a new Case) after it', async () => {

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { CrmRef, LinkStatus, MessagingEndUser } from '../../domain/model.ts';
 import type { CustomerProfile } from '../../domain/inbound-event.ts';
 import type { Db } from '../db.ts';
@@ -25,9 +25,12 @@ export function endUserFromRow(row: Selectable<EndUsersTable>): MessagingEndUser
 }
 
 /**
- * Finds or creates the end user for (channel, wa_id) and refreshes its profile. The UPDATE also
- * takes the row lock on PostgreSQL, so concurrent deliveries for one customer apply one at a time
- * (SQLite transactions are serialized anyway). `created` tells the caller to link the CRM record.
+ * Finds or creates the end user for (channel, wa_id) and refreshes its profile. A known customer
+ * (nearly every delivery) costs one UPDATE, which computes the new values in SQL and so needs no read
+ * first; it also takes the row lock on PostgreSQL, so concurrent deliveries for one customer apply
+ * one at a time (SQLite transactions are serialized anyway). A new one costs that UPDATE and an
+ * INSERT; when a concurrent delivery inserted first, the UPDATE runs again. `created` tells the
+ * caller to link the CRM record.
  */
 export async function upsertEndUserForInbound(
   db: Db,
@@ -37,6 +40,28 @@ export async function upsertEndUserForInbound(
   now: Date,
 ): Promise<{ endUser: MessagingEndUser; created: boolean }> {
   const at = now.toISOString();
+  const inboundIso = inboundAt?.toISOString() ?? null;
+  const refresh = () =>
+    db
+      .updateTable('end_users')
+      .set({
+        // a delivery without a profile (or ids) keeps the ones we have
+        ...(customer.profileName !== null && { profile_name: customer.profileName }),
+        ...(customer.userId !== null && { user_id: customer.userId }),
+        ...(customer.parentUserId !== null && { parent_user_id: customer.parentUserId }),
+        // deliveries arrive out of order: the latest inbound time wins
+        ...(inboundIso !== null && {
+          last_inbound_at: sql<string>`case when last_inbound_at is null or last_inbound_at < ${inboundIso} then ${inboundIso} else last_inbound_at end`,
+        }),
+        updated_at: at,
+      })
+      .where('channel_id', '=', channelId)
+      .where('wa_id', '=', customer.waId)
+      .returningAll()
+      .executeTakeFirst();
+
+  const known = await refresh();
+  if (known) return { endUser: endUserFromRow(known), created: false };
   const inserted = await db
     .insertInto('end_users')
     .values({
@@ -47,37 +72,17 @@ export async function upsertEndUserForInbound(
       parent_user_id: customer.parentUserId,
       profile_name: customer.profileName,
       link_status: 'unlinked',
-      last_inbound_at: inboundAt?.toISOString() ?? null,
+      last_inbound_at: inboundIso,
       created_at: at,
       updated_at: at,
     })
     .onConflict((oc) => oc.columns(['channel_id', 'wa_id']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-
-  const current = await db
-    .selectFrom('end_users')
-    .selectAll()
-    .where('channel_id', '=', channelId)
-    .where('wa_id', '=', customer.waId)
-    .executeTakeFirstOrThrow();
-  const lastInbound =
-    inboundAt && (!current.last_inbound_at || inboundAt.toISOString() > current.last_inbound_at)
-      ? inboundAt.toISOString()
-      : current.last_inbound_at;
-  const row = await db
-    .updateTable('end_users')
-    .set({
-      profile_name: customer.profileName ?? current.profile_name,
-      user_id: customer.userId ?? current.user_id,
-      parent_user_id: customer.parentUserId ?? current.parent_user_id,
-      last_inbound_at: lastInbound,
-      updated_at: at,
-    })
-    .where('id', '=', current.id)
     .returningAll()
-    .executeTakeFirstOrThrow();
-  return { endUser: endUserFromRow(row), created: inserted !== undefined };
+    .executeTakeFirst();
+  if (inserted) return { endUser: endUserFromRow(inserted), created: true };
+  const raced = await refresh(); // another delivery created it between our UPDATE and INSERT
+  if (!raced) throw new Error(`end user ${customer.waId} on channel ${channelId} vanished during upsert`);
+  return { endUser: endUserFromRow(raced), created: false };
 }
 
 export async function setEndUserLink(
