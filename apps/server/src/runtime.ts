@@ -7,7 +7,7 @@ import type { Config } from './config/config.ts';
 import { EmbeddedCrm } from './crm/embedded/embedded-crm.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { EventBus } from './events/event-bus.ts';
-import { createInboundHandler } from './jobs/inbound/inbound-worker.ts';
+import { createInboundWorker } from './jobs/inbound/inbound-worker.ts';
 import { IngestPacer } from './jobs/inbound/ingest-pacer.ts';
 import { MEDIA_QUEUE } from './jobs/inbound/apply-message.ts';
 import { createMediaHandler } from './jobs/media-worker.ts';
@@ -136,22 +136,24 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       }),
       logger,
     });
+    const inbound = createInboundWorker({
+      handle,
+      queue,
+      crm,
+      bus,
+      clock,
+      metrics,
+      logger,
+      afterCommit: () => mediaLoop.notify(),
+      pacer: new IngestPacer((nowMs) => inbox.recentRate(nowMs)),
+    });
     inboundLoop = new WorkerLoop({
       queue,
       queues: [INBOUND_QUEUE],
       batchSize: 100,
       concurrency: config.workers.concurrency,
-      handler: createInboundHandler({
-        handle,
-        queue,
-        crm,
-        bus,
-        clock,
-        metrics,
-        logger,
-        afterCommit: () => mediaLoop.notify(),
-        pacer: new IngestPacer((nowMs) => inbox.recentRate(nowMs)),
-      }),
+      handler: inbound.handler,
+      take: inbound.take,
       logger,
     });
     const templateLoop = new WorkerLoop({

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedCrm } from '../src/crm/embedded/embedded-crm.ts';
 import { systemClock } from '../src/domain/clock.ts';
 import { EventBus } from '../src/events/event-bus.ts';
-import { createInboundHandler } from '../src/jobs/inbound/inbound-worker.ts';
+import { createInboundWorker } from '../src/jobs/inbound/inbound-worker.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { JobQueue } from '../src/storage/queue.ts';
@@ -26,7 +26,7 @@ describe.each(testDialects())('inbound follow-up wake-ups (%s)', (dialect) => {
     const queue = new JobQueue(t.handle, { workerId: 'follow-up-test' });
     const inbox = new WebhookInbox(t.handle, systemClock);
     let wakes = 0;
-    const handle = createInboundHandler({
+    const { handler: handle } = createInboundWorker({
       handle: t.handle,
       queue,
       crm: new EmbeddedCrm(),

@@ -1,6 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { WorkerLoop, type WorkerLogger, type WorkerLoopOptions } from '../src/jobs/worker-loop.ts';
+import {
+  WorkerLoop,
+  type TakeResult,
+  type WorkerLogger,
+  type WorkerLoopOptions,
+} from '../src/jobs/worker-loop.ts';
 import { enqueue, JobQueue, type ClaimedJob } from '../src/storage/queue.ts';
 import { createTestDatabase, testDialects, type TestDatabase } from './support/databases.ts';
 
@@ -169,5 +174,81 @@ describe.each(testDialects())('worker loop on %s', (dialect) => {
     });
     await vi.waitFor(() => expect(handled).toBe(3), { timeout: 2000, interval: 5 });
     expect(logger.warnings).toEqual(['job claim failed; retrying', 'job claim failed; retrying']);
+  });
+
+  it('takes work itself first: claims at start, when a take leaves jobs, and after a full idle poll', async () => {
+    class CountingQueue extends JobQueue {
+      claims = 0;
+      override async claim(queues: readonly string[], limit: number): Promise<ClaimedJob[]> {
+        this.claims += 1;
+        return super.claim(queues, limit);
+      }
+    }
+    const counting = new CountingQueue(t.handle, { workerId: 'test-worker' });
+    queue = counting;
+    const script: TakeResult[] = ['took', 'took', 'drained'];
+    let takes = 0;
+    const logger = new RecordingLogger();
+    const running = startLoop({
+      idleMs: 1500, // long enough that no poll runs out between the steps below
+      logger,
+      handler: async (jobs) => completeAll(jobs).then(() => undefined),
+      take: async () => {
+        takes += 1;
+        const next = script.shift() ?? 'none';
+        return next;
+      },
+    });
+    // at start it claims (jobs from before it started, expired leases), finds none and sleeps
+    await vi.waitFor(() => expect(counting.claims).toBe(1), { timeout: 2000, interval: 5 });
+    expect(takes).toBe(0);
+
+    running.notify(); // new work: it takes; 'took' goes round, 'drained' sleeps, neither claims
+    await vi.waitFor(() => expect(takes).toBe(3), { timeout: 2000, interval: 5 });
+    await delay(50);
+    expect(counting.claims).toBe(1);
+
+    running.notify(); // woken: it takes again, finds nothing, sleeps without claiming
+    await vi.waitFor(() => expect(takes).toBe(4), { timeout: 2000, interval: 5 });
+    await delay(50);
+    expect(counting.claims).toBe(1);
+
+    script.push('left'); // ready jobs the take does not run: claim them
+    await add(2);
+    running.notify();
+    await vi.waitFor(() => expect(counting.claims).toBe(2), { timeout: 2000, interval: 5 });
+    await vi.waitFor(async () => expect(await remainingJobs()).toBe(0), { timeout: 2000, interval: 5 });
+
+    // nothing is notified for a whole idle poll: it claims (only a claim sees expired leases)
+    const claimsBefore = counting.claims;
+    const takesBefore = takes;
+    await vi.waitFor(() => expect(counting.claims).toBeGreaterThan(claimsBefore), {
+      timeout: 5000,
+      interval: 10,
+    });
+    expect(takes).toBe(takesBefore);
+    expect(logger.warnings).toEqual([]);
+  });
+
+  it('claims instead when a take throws, and logs it', async () => {
+    await add(2);
+    const logger = new RecordingLogger();
+    let handled = 0;
+    const running = startLoop({
+      idleMs: 60_000,
+      logger,
+      handler: async (jobs) => {
+        handled += jobs.length;
+        await completeAll(jobs);
+      },
+      take: async () => {
+        throw new Error('disk I/O error');
+      },
+    });
+    await vi.waitFor(() => expect(handled).toBe(2), { timeout: 2000, interval: 5 }); // the claim at start
+    await add(1);
+    running.notify();
+    await vi.waitFor(() => expect(handled).toBe(3), { timeout: 2000, interval: 5 });
+    expect(logger.warnings).toContain('job take failed; claiming instead');
   });
 });

@@ -20,8 +20,18 @@ export interface WorkerLoopOptions {
    * (retryable). Jobs it neither completes nor fails run again when their lease expires.
    */
   handler: (jobs: ClaimedJob[]) => Promise<void>;
+  /**
+   * Work the loop takes by itself, inside its own transactions, before it claims (JobQueue.takeReady):
+   * 'took' — it finished some and more may be ready, go round again; 'drained' — it finished the last
+   * ready ones, sleep until notified; 'left' — ready jobs it does not take are waiting, claim them;
+   * 'none' — nothing is ready, sleep. After a sleep that ran its full course the loop claims anyway:
+   * only a claim finds jobs whose lease expired.
+   */
+  take?: () => Promise<TakeResult>;
   logger?: WorkerLogger;
 }
+
+export type TakeResult = 'took' | 'drained' | 'left' | 'none';
 
 /** Runs `concurrency` claim → handle loops over a set of queues until stopped. */
 export class WorkerLoop {
@@ -67,7 +77,18 @@ export class WorkerLoop {
   }
 
   private async loop(): Promise<void> {
+    let claimNext = true; // at start, and after a full idle poll: leases may have expired meanwhile
     while (this.running) {
+      if (this.options.take && !claimNext) {
+        const taken = await this.take();
+        if (taken === 'took') continue;
+        // Every commit of new work notifies: it wakes a sleeping loop, or this one goes round again.
+        if (taken === 'none' || taken === 'drained') {
+          claimNext = await this.idle();
+          continue;
+        }
+      }
+      claimNext = false;
       let jobs: ClaimedJob[];
       try {
         jobs = await this.options.queue.claim(this.options.queues, this.options.batchSize);
@@ -77,14 +98,32 @@ export class WorkerLoop {
         continue;
       }
       if (jobs.length === 0) {
-        if (this.missedNotify) this.missedNotify = false;
-        else await this.sleep();
+        claimNext = await this.idle();
         continue;
       }
       // A full batch suggests a backlog: let a sleeping sibling help.
       if (jobs.length === this.options.batchSize) this.wakeOne();
       await this.handle(jobs);
     }
+  }
+
+  private async take(): Promise<TakeResult> {
+    try {
+      return await this.options.take!();
+    } catch (err) {
+      // take records its jobs' failures itself; this is the unexpected: leave the work to claims
+      this.options.logger?.warn({ err, queues: this.options.queues }, 'job take failed; claiming instead');
+      return 'left';
+    }
+  }
+
+  /** Sleeps unless a notify came in meanwhile. True when the sleep ran its full course (no notify). */
+  private async idle(): Promise<boolean> {
+    if (this.missedNotify) {
+      this.missedNotify = false;
+      return false;
+    }
+    return this.sleep();
   }
 
   private async handle(jobs: ClaimedJob[]): Promise<void> {
@@ -108,15 +147,16 @@ export class WorkerLoop {
     }
   }
 
-  private sleep(): Promise<void> {
+  /** Resolves true when the idle interval ran out, false when woken (notify or stop). */
+  private sleep(): Promise<boolean> {
     return new Promise((resolve) => {
-      if (!this.running) return resolve();
-      const wake = (): void => {
+      if (!this.running) return resolve(false);
+      const wake = (timedOut = false): void => {
         clearTimeout(timer);
         this.sleepers.delete(wake);
-        resolve();
+        resolve(timedOut);
       };
-      const timer = setTimeout(wake, this.idleMs);
+      const timer = setTimeout(() => wake(true), this.idleMs);
       this.sleepers.add(wake);
     });
   }

@@ -157,6 +157,8 @@ export class WebhookInbox {
 
 const noop = () => undefined;
 
-export function inboundJob(webhookEventIds: number[]) {
-  return { queue: INBOUND_QUEUE, payload: { webhookEventIds }, maxAttempts: 10 };
+/** `retry`: a delivery that failed once, retried in a job of its own on the leased path (see inbound-worker.ts). */
+export function inboundJob(webhookEventIds: number[], options: { retry?: boolean } = {}) {
+  const payload = options.retry ? { webhookEventIds, retry: true } : { webhookEventIds };
+  return { queue: INBOUND_QUEUE, payload, maxAttempts: 10 };
 }

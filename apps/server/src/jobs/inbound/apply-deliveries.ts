@@ -1,0 +1,152 @@
+import { parseWebhookDelivery } from '../../channels/whatsapp/parse.ts';
+import { MalformedDeliveryError, type InboundEvent } from '../../domain/inbound-event.ts';
+import type { DomainEvent } from '../../events/event-bus.ts';
+import type { ControlledTransaction } from 'kysely';
+import type { Database } from '../../storage/schema.ts';
+import { enqueue } from '../../storage/queue.ts';
+import { inboundJob } from '../../storage/webhook-inbox.ts';
+import { PARSE_FALLBACK_TIME, type ApplyContext, type ApplyOutcome } from './apply-context.ts';
+import { applyBusinessEvent } from './apply-business.ts';
+import { applyMessage } from './apply-message.ts';
+import { applyStatus } from './apply-status.ts';
+import type { InboundWorkerDeps } from './inbound-worker.ts';
+
+export type Done = {
+  eventId: number;
+  status: 'applied' | 'unrouted' | 'failed';
+  note: string | null;
+  unrouted: string[];
+};
+
+/** What one transaction applied; reported once it has committed (`reportApplied`). */
+export interface AppliedChunk {
+  done: Done[];
+  failed: { eventId: number; error: unknown }[];
+  outcomes: { kind: string; outcome: ApplyOutcome }[];
+  events: DomainEvent[];
+  followUpsQueued: boolean;
+}
+
+/**
+ * Applies stored deliveries inside `trx`, each under a savepoint: a delivery that fails rolls back
+ * alone and is listed in `failed`. With `retryFailedAlone`, each failed delivery is also queued in a
+ * retry job of its own (in this transaction), which goes the leased way: its attempts are counted.
+ * Deliveries already applied (a re-run after a crash) are skipped.
+ */
+export async function applyDeliveries(
+  deps: InboundWorkerDeps,
+  trx: ControlledTransaction<Database>,
+  ids: readonly number[],
+  now: Date,
+  retryFailedAlone: boolean,
+): Promise<AppliedChunk> {
+  const chunk: AppliedChunk = { done: [], failed: [], outcomes: [], events: [], followUpsQueued: false };
+  const rows =
+    ids.length === 0
+      ? []
+      : await trx
+          .selectFrom('webhook_events')
+          .select(['id', 'body', 'received_at', 'status'])
+          .where('id', 'in', ids)
+          .execute();
+  const stored = new Map(rows.map((r) => [r.id, r]));
+  for (const eventId of ids) {
+    const row = stored.get(eventId);
+    if (row?.status === 'applied') continue; // a re-run after a crash: this one committed before
+    if (!row) {
+      chunk.done.push({ eventId, status: 'failed', note: 'webhook event row not found', unrouted: [] });
+      continue;
+    }
+    const parsed = parse(row.body);
+    if (!parsed.ok) {
+      chunk.done.push({ eventId, status: 'failed', note: parsed.error, unrouted: [] });
+      continue;
+    }
+    const sp = await trx.savepoint('delivery').execute();
+    const ctx: ApplyContext = {
+      db: sp,
+      now,
+      crm: deps.crm,
+      events: [],
+      followUpsQueued: false,
+      unrouted: new Set(),
+      receivedAt: new Date(row.received_at),
+    };
+    try {
+      const results: { kind: string; outcome: ApplyOutcome }[] = [];
+      for (const event of parsed.events)
+        results.push({ kind: event.kind, outcome: await applyEvent(ctx, event) });
+      await sp.releaseSavepoint('delivery').execute();
+      chunk.events.push(...ctx.events);
+      if (ctx.followUpsQueued) chunk.followUpsQueued = true;
+      chunk.outcomes.push(...results);
+      const unrouted = [...ctx.unrouted];
+      chunk.done.push({
+        eventId,
+        status: unrouted.length > 0 ? 'unrouted' : 'applied',
+        note: unrouted.length > 0 ? `no channel for phone_number_id ${unrouted.join(', ')}` : null,
+        unrouted,
+      });
+    } catch (error) {
+      await sp.rollbackToSavepoint('delivery').execute();
+      chunk.failed.push({ eventId, error });
+    }
+  }
+  for (const d of chunk.done) {
+    await trx
+      .updateTable('webhook_events')
+      .set({ status: d.status, applied_at: now.toISOString(), note: d.note })
+      .where('id', '=', d.eventId)
+      .execute();
+  }
+  if (retryFailedAlone && chunk.failed.length > 0)
+    await enqueue(
+      trx,
+      chunk.failed.map((f) => inboundJob([f.eventId], { retry: true })),
+      now,
+    );
+  return chunk;
+}
+
+/** After the commit: metrics, logs and the event bus. */
+export function reportApplied(deps: InboundWorkerDeps, chunk: AppliedChunk): void {
+  const events = chunk.events;
+  for (const o of chunk.outcomes) deps.metrics.inboundEvents.inc(o);
+  for (const d of chunk.done) {
+    if (d.status === 'unrouted') {
+      deps.logger.warn(
+        { webhookEventId: d.eventId, note: d.note },
+        'webhook delivery for an unknown number kept as unrouted',
+      );
+      for (const phoneNumberId of d.unrouted)
+        events.push({ type: 'webhook.unrouted', webhookEventId: d.eventId, phoneNumberId });
+    } else if (d.status === 'failed') {
+      deps.logger.error(
+        { webhookEventId: d.eventId, note: d.note },
+        'webhook delivery could not be parsed; kept as failed',
+      );
+    }
+  }
+  deps.bus.publish(events);
+}
+
+function applyEvent(ctx: ApplyContext, event: InboundEvent): Promise<ApplyOutcome> {
+  switch (event.kind) {
+    case 'message':
+      return applyMessage(ctx, event);
+    case 'status':
+      return applyStatus(ctx, event);
+    default:
+      return applyBusinessEvent(ctx, event);
+  }
+}
+
+function parse(body: Buffer): { ok: true; events: InboundEvent[] } | { ok: false; error: string } {
+  try {
+    return { ok: true, events: parseWebhookDelivery(JSON.parse(body.toString('utf8')), PARSE_FALLBACK_TIME) };
+  } catch (error) {
+    if (error instanceof MalformedDeliveryError || error instanceof SyntaxError)
+      return { ok: false, error: error.message };
+    throw error;
+  }
+}

@@ -1,0 +1,149 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CrmPort } from '../src/crm/crm-port.ts';
+import { EmbeddedCrm } from '../src/crm/embedded/embedded-crm.ts';
+import { systemClock } from '../src/domain/clock.ts';
+import { EventBus } from '../src/events/event-bus.ts';
+import { createInboundWorker } from '../src/jobs/inbound/inbound-worker.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { createMetrics } from '../src/observability/metrics.ts';
+import type { Db } from '../src/storage/db.ts';
+import { JobQueue, type ClaimedJob } from '../src/storage/queue.ts';
+import { upsertChannel } from '../src/storage/repositories/channels.ts';
+import { INBOUND_QUEUE, WebhookInbox } from '../src/storage/webhook-inbox.ts';
+import { createTestDatabase, testDialects, type TestDatabase } from './support/databases.ts';
+import { CHANNEL, textDelivery } from './support/server.ts';
+
+/** Counts claims, and can fail the completion of taken jobs (a whole transaction that fails). */
+class ObservedQueue extends JobQueue {
+  claims = 0;
+  failCompletions = 0;
+  override async claim(queues: readonly string[], limit: number): Promise<ClaimedJob[]> {
+    this.claims += 1;
+    return super.claim(queues, limit);
+  }
+  override async completeTaken(trx: Db, ids: readonly number[]): Promise<number> {
+    if (this.failCompletions-- > 0) throw new Error('disk I/O error');
+    return super.completeTaken(trx, ids);
+  }
+}
+
+/** A CRM whose Lead creation fails for the next `failures` calls. */
+class FlakyCrm extends EmbeddedCrm implements CrmPort {
+  failures = 0;
+  override async createLead(...args: Parameters<EmbeddedCrm['createLead']>) {
+    if (this.failures-- > 0) throw new Error('CRM unavailable');
+    return super.createLead(...args);
+  }
+}
+
+/**
+ * The inbound worker takes small first-attempt jobs inside its apply transaction (no claim); jobs
+ * that may have failed before, or crashed a process, go the claimed way, where attempts count.
+ */
+describe.each(testDialects())('inbound jobs taken without a claim (%s)', (dialect) => {
+  let t: TestDatabase;
+  let queue: ObservedQueue;
+  let inbox: WebhookInbox;
+  let crm: FlakyCrm;
+  beforeEach(async () => {
+    t = await createTestDatabase(dialect);
+    await upsertChannel(t.handle.db, CHANNEL, new Date());
+    queue = new ObservedQueue(t.handle, { workerId: 'take-test' });
+    inbox = new WebhookInbox(t.handle, systemClock);
+    crm = new FlakyCrm();
+  });
+  afterEach(async () => t?.destroy());
+
+  const worker = () =>
+    createInboundWorker({
+      handle: t.handle,
+      queue,
+      crm,
+      bus: new EventBus(),
+      clock: systemClock,
+      metrics: createMetrics(),
+      logger: createLogger('silent'),
+    });
+  const receive = (wamid: string, from: string) =>
+    inbox.append({
+      body: Buffer.from(JSON.stringify(textDelivery({ wamid, from }))),
+      signature: 'sha256=test',
+    });
+  const entry = (wamid: string) =>
+    t.handle.db.selectFrom('conversation_entries').select('id').where('wamid', '=', wamid).executeTakeFirst();
+  const inboundJobs = () =>
+    t.handle.db.selectFrom('jobs').selectAll().where('queue', '=', INBOUND_QUEUE).orderBy('id').execute();
+  const eventStatus = async (wamid: string) => {
+    const rows = await t.handle.db.selectFrom('webhook_events').select(['body', 'status']).execute();
+    return rows.find((r) => r.body.toString('utf8').includes(wamid))?.status;
+  };
+
+  it('applies a job made since it started in one transaction, without a claim', async () => {
+    const inbound = worker();
+    expect(await inbound.take()).toBe('none'); // nothing yet; this also marks where "since" starts
+    await receive('wamid.take-1', '447700900501');
+    await receive('wamid.take-2', '447700900502');
+    expect(await inbound.take()).toBe('drained');
+    expect(await entry('wamid.take-1')).toBeDefined();
+    expect(await entry('wamid.take-2')).toBeDefined();
+    expect(await inboundJobs()).toEqual([]);
+    expect(queue.claims).toBe(0);
+  });
+
+  it('leaves jobs that were waiting when it started to a claim, which counts the attempt', async () => {
+    await receive('wamid.before-start', '447700900511'); // may be the job that crashed the last process
+    const inbound = worker();
+    expect(await inbound.take()).toBe('left');
+    await receive('wamid.after-start', '447700900512');
+    expect(await inbound.take()).toBe('left'); // jobs run in order: nothing behind the one left is taken
+    expect(await entry('wamid.after-start')).toBeUndefined();
+
+    const claimed = await queue.claim([INBOUND_QUEUE], 10);
+    expect(claimed.map((j) => j.attempts)).toEqual([1, 1]);
+    await inbound.handler(claimed);
+    expect(await entry('wamid.before-start')).toBeDefined();
+    expect(await entry('wamid.after-start')).toBeDefined();
+    expect(await inboundJobs()).toEqual([]);
+  });
+
+  it('retries a delivery that failed in a job of its own, on the claimed path', async () => {
+    const inbound = worker();
+    await inbound.take();
+    crm.failures = 1; // the first message from a new customer creates a Lead
+    await receive('wamid.flaky', '447700900521');
+    expect(await inbound.take()).toBe('took');
+    expect(await entry('wamid.flaky')).toBeUndefined();
+    expect(await eventStatus('wamid.flaky')).toBe('received');
+    const [retry] = await inboundJobs();
+    expect(JSON.parse(retry!.payload)).toMatchObject({ retry: true });
+
+    expect(await inbound.take()).toBe('left');
+    const claimed = await queue.claim([INBOUND_QUEUE], 10);
+    await inbound.handler(claimed);
+    expect(await entry('wamid.flaky')).toBeDefined();
+    expect(await eventStatus('wamid.flaky')).toBe('applied');
+    expect(await inboundJobs()).toEqual([]);
+  });
+
+  it('rolls back a transaction that fails, then counts the attempt and backs off', async () => {
+    const inbound = worker();
+    await inbound.take();
+    await receive('wamid.rolled-back', '447700900531');
+    queue.failCompletions = 1;
+    expect(await inbound.take()).toBe('took');
+    expect(await entry('wamid.rolled-back')).toBeUndefined(); // the apply rolled back with it
+    expect(await eventStatus('wamid.rolled-back')).toBe('received');
+    const [job] = await inboundJobs();
+    expect(job).toMatchObject({ status: 'queued', attempts: 1, last_error: 'disk I/O error' });
+    expect(Date.parse(job!.run_at)).toBeGreaterThan(Date.now());
+    expect(await inbound.take()).toBe('none'); // backing off
+
+    await t.handle.db
+      .updateTable('jobs')
+      .set({ run_at: new Date(0).toISOString() })
+      .execute();
+    expect(await inbound.take()).toBe('left'); // a second attempt is claimed, not taken
+    await inbound.handler(await queue.claim([INBOUND_QUEUE], 10));
+    expect(await entry('wamid.rolled-back')).toBeDefined();
+  });
+});
