@@ -3,18 +3,20 @@
  *
  * On loopback, with one load generator (autocannon, pre-signed distinct deliveries):
  *   1. baseline   a bare Fastify 5 child process that reads the body and answers 200
- *   2. max        Switchboard (`switchboard start`, fresh SQLite dir, workers on): durable acks/s
+ *   2. max        Switchboard (`switchboard start`, fresh data dir and database, workers on): durable acks/s
  *      (1 and 2 alternate for BENCH_ROUNDS rounds, a fresh Switchboard each round; the ratio is the
  *      median of the rounds' ratios, each round's max over the baseline measured just before it: the
  *      machine's speed drifts by a third within minutes, and one baseline 30 s before one max phase
  *      turned that drift into the ratio)
  *   3. half       Switchboard at half of (2): ack latency (paced, and autocannon's bursty pacing)
- *   4. lag        Switchboard at 1,000 deliveries/s: received_at → applied_at from the SQLite file
+ *   4. lag        Switchboard at 1,000 deliveries/s: received_at → applied_at from its database
  *   5. stored     every phase: each 2xx-acknowledged delivery must have its row
  * Prints a table, then one JSON line (headline key "ratio"). Misses are marked, never fatal.
  *
  * Knobs (environment): BENCH_CONNECTIONS (64), BENCH_DURATION (10 s), BENCH_WARMUP (2 s),
- * BENCH_ROUNDS (3), BENCH_LAG_RATE (1000), BENCH_SLICES (16). SQLITE_SYNCHRONOUS, WORKERS,
+ * BENCH_ROUNDS (3), BENCH_LAG_RATE (1000), BENCH_SLICES (16), BENCH_DATABASE (sqlite | postgres;
+ * postgres creates a database per server through BENCH_POSTGRES_URL, default
+ * postgres://postgres@127.0.0.1:5432/postgres, and drops it after). SQLITE_SYNCHRONOUS, WORKERS,
  * WORKER_CONCURRENCY and JOB_LEASE_SECONDS are passed to the Switchboard child when set, for
  * experiments.
  */
@@ -35,11 +37,12 @@ import {
   type Child,
 } from './lib/children.ts';
 import { BENCH_APP_SECRET, BENCH_CHANNEL, DeliveryPool, SENDERS } from './lib/deliveries.ts';
+import { createBenchDatabase, type BenchDatabaseKind } from './lib/bench-database.ts';
 import {
   checkStored,
   lagStats,
-  pendingCount,
   waitUntilApplied,
+  type InboxView,
   type LagStats,
   type StoredCheck,
 } from './lib/inbox-db.ts';
@@ -71,6 +74,9 @@ const settings = {
   rounds: envInt('BENCH_ROUNDS', 3, 1, 9),
   lagRate: envInt('BENCH_LAG_RATE', 1000, 10, 100_000),
   slices: envInt('BENCH_SLICES', 16, 1, 64),
+  database: envChoice<BenchDatabaseKind>('BENCH_DATABASE', ['sqlite', 'postgres']),
+  /** BENCH_DATABASE=postgres: a fresh database per server is created (and dropped) through this URL */
+  postgresUrl: process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
 };
 
 /** Switchboard settings an experiment may pass through; every other Switchboard variable is dropped. */
@@ -116,6 +122,21 @@ function envInt(name: string, fallback: number, min: number, max: number): numbe
   return value;
 }
 
+function envChoice<T extends string>(name: string, choices: readonly T[]): T {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return choices[0]!;
+  if (!(choices as readonly string[]).includes(raw))
+    throw new Error(`${name} must be one of ${choices.join(', ')}, got ${raw}`);
+  return raw as T;
+}
+
+/** The URL without its password, for the report. */
+function redactUrl(raw: string): string {
+  const url = new URL(raw);
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
 function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
@@ -138,12 +159,20 @@ function pacedPool(tag: string, rate: number, seconds: number): DeliveryPool {
 interface SwitchboardServer {
   child: Child;
   url: string;
-  dbFile: string;
+  inbox: InboxView;
 }
+
+let servers = 0;
 
 async function withSwitchboard<T>(label: string, fn: (sb: SwitchboardServer) => Promise<T>): Promise<T> {
   const dir = makeTempDir('switchboard-bench-ingest-');
   const port = await freePort();
+  const database = await createBenchDatabase(
+    settings.database,
+    dir,
+    settings.postgresUrl,
+    `switchboard_bench_${runId}_${++servers}`,
+  );
   let child: Child | undefined;
   try {
     child = await spawnChild(
@@ -158,11 +187,12 @@ async function withSwitchboard<T>(label: string, fn: (sb: SwitchboardServer) => 
         WHATSAPP_WABA_ID: BENCH_CHANNEL.wabaId,
         LOG_LEVEL: 'warn',
         SANDBOX: 'false',
+        ...database.env,
         ...overrides,
       }),
       port,
     );
-    const result = await fn({ child, url: child.url, dbFile: path.join(dir, 'switchboard.sqlite') });
+    const result = await fn({ child, url: child.url, inbox: database.inbox });
     const warnings = child
       .output()
       .split('\n')
@@ -174,6 +204,7 @@ async function withSwitchboard<T>(label: string, fn: (sb: SwitchboardServer) => 
     return result;
   } finally {
     if (child) await stopChild(child);
+    await database.drop();
     removeTempDir(dir);
   }
 }
@@ -205,10 +236,10 @@ async function measured(
 ): Promise<PhaseResult> {
   const [gc0, ack0] = await serverHistograms(sb.url);
   const load = await run();
-  const backlogAtEnd = pendingCount(sb.dbFile);
+  const backlogAtEnd = await sb.inbox.pendingCount();
   const [gc1, ack1] = await serverHistograms(sb.url);
   await sleep(200); // let the last in-flight (unacknowledged) commits land; acked rows are there already
-  const stored = checkStored(sb.dbFile, pool, load.log);
+  const stored = await checkStored(sb.inbox, pool, load.log);
   const ackDiff = ack1 ? diffHistogram(ack1, ack0) : null;
   const ack = ackDiff && ackDiff.count > 0 ? summarize(ackDiff) : null;
   const notes: string[] = [];
@@ -229,7 +260,7 @@ async function measured(
 async function settle(sb: SwitchboardServer, label: string): Promise<void> {
   if (!workersOn) return;
   const t0 = performance.now();
-  const ok = await waitUntilApplied(sb.dbFile, SETTLE_TIMEOUT_MS);
+  const ok = await waitUntilApplied(sb.inbox, SETTLE_TIMEOUT_MS);
   progress(
     ok
       ? `  ${label}: warm-up backlog applied in ${Math.round(performance.now() - t0)} ms`
@@ -333,10 +364,10 @@ async function pacedPhase(
     );
     if (label !== 'lag' || !workersOn) return phase;
     const t0 = performance.now();
-    const applied = await waitUntilApplied(sb.dbFile, DRAIN_TIMEOUT_MS);
+    const applied = await waitUntilApplied(sb.inbox, DRAIN_TIMEOUT_MS);
     const drainMs = applied ? performance.now() - t0 : null;
     if (!applied) phase.notes.push(`not all applied within ${DRAIN_TIMEOUT_MS} ms after the load`);
-    return { ...phase, lag: lagStats(sb.dbFile, pool), drainMs };
+    return { ...phase, lag: await lagStats(sb.inbox, pool), drainMs };
   });
 }
 
@@ -445,8 +476,10 @@ async function main(): Promise<void> {
   out.push(
     `loopback, autocannon, ${connections} connections, ${durationSec} s per phase, ${settings.rounds} rounds of ` +
       `baseline then max, distinct pre-signed ` +
-      `text deliveries from ${SENDERS} customers; Switchboard: SQLite, ` +
-      `SQLITE_SYNCHRONOUS=${overrides.SQLITE_SYNCHRONOUS ?? 'FULL (default)'}, ` +
+      `text deliveries from ${SENDERS} customers; Switchboard: ` +
+      (settings.database === 'sqlite'
+        ? `SQLite, SQLITE_SYNCHRONOUS=${overrides.SQLITE_SYNCHRONOUS ?? 'FULL (default)'}, `
+        : `PostgreSQL (a fresh database per server, through ${redactUrl(settings.postgresUrl)}), `) +
       `WORKER_CONCURRENCY=${overrides.WORKER_CONCURRENCY ?? '2 (default)'}, workers ${overrides.WORKERS ?? 'on'}`,
   );
   out.push('');
@@ -586,7 +619,7 @@ async function main(): Promise<void> {
       ack_p99_ms: { max: TARGETS.ackP99Ms, pass: pass.ack },
       lag_p99_ms: { max: TARGETS.lagP99Ms, min_achieved_rps: 0.95 * settings.lagRate, pass: pass.lag },
     },
-    settings: { ...settings, switchboard_overrides: overrides },
+    settings: { ...settings, postgresUrl: redactUrl(settings.postgresUrl), switchboard_overrides: overrides },
     machine,
     notes,
   };

@@ -1,12 +1,19 @@
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import type { AckLog, DeliveryPool } from './deliveries.ts';
 import { sleep } from './children.ts';
 import { percentile, sortedCopy } from './stats.ts';
 
 /**
- * Read-only views of a Switchboard SQLite file, taken by the benchmark from outside the server
- * (WAL lets us read while it writes).
+ * Read-only views of a Switchboard inbox (`webhook_events`), taken by the benchmark from outside the
+ * server: a SQLite file (WAL lets us read while it writes) or a PostgreSQL database.
  */
+export interface InboxView {
+  /** stored deliveries still waiting to be applied */
+  pendingCount(): Promise<number>;
+  eventRows(): Promise<EventRow[]>;
+  close(): Promise<void>;
+}
 
 interface EventRow {
   id: number;
@@ -16,42 +23,64 @@ interface EventRow {
   wamid: string | null;
 }
 
-function open(file: string): Database.Database {
-  return new Database(file, { readonly: true, fileMustExist: true });
+export function sqliteInboxView(file: string): InboxView {
+  const open = () => new Database(file, { readonly: true, fileMustExist: true });
+  const read = <T>(fn: (db: Database.Database) => T): T => {
+    const db = open();
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    pendingCount: async () =>
+      read(
+        (db) =>
+          db
+            .prepare<[], { n: number }>(`select count(*) as n from webhook_events where status = 'received'`)
+            .get()?.n ?? 0,
+      ),
+    eventRows: async () =>
+      read((db) =>
+        db
+          .prepare<[], EventRow>(
+            `select id, received_at, applied_at, status,
+               json_extract(cast(body as text), '$.entry[0].changes[0].value.messages[0].id') as wamid
+             from webhook_events`,
+          )
+          .all(),
+      ),
+    close: async () => undefined,
+  };
 }
 
-function eventRows(file: string): EventRow[] {
-  const db = open(file);
-  try {
-    return db
-      .prepare<[], EventRow>(
-        `select id, received_at, applied_at, status,
-           json_extract(cast(body as text), '$.entry[0].changes[0].value.messages[0].id') as wamid
-         from webhook_events`,
-      )
-      .all();
-  } finally {
-    db.close();
-  }
-}
-
-export function pendingCount(file: string): number {
-  const db = open(file);
-  try {
-    const row = db
-      .prepare<[], { n: number }>(`select count(*) as n from webhook_events where status = 'received'`)
-      .get();
-    return row?.n ?? 0;
-  } finally {
-    db.close();
-  }
+export function postgresInboxView(url: string): InboxView {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  return {
+    pendingCount: async () => {
+      const { rows } = await pool.query<{ n: string }>(
+        `select count(*) as n from webhook_events where status = 'received'`,
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+    eventRows: async () =>
+      (
+        await pool.query<EventRow>(
+          `select id::float8 as id, received_at, applied_at, status,
+             convert_from(body, 'UTF8')::json #>> '{entry,0,changes,0,value,messages,0,id}' as wamid
+           from webhook_events`,
+        )
+      ).rows,
+    close: () => pool.end(),
+  };
 }
 
 /** Polls until no stored delivery is waiting to be applied; false when `timeoutMs` ran out. */
-export async function waitUntilApplied(file: string, timeoutMs: number): Promise<boolean> {
+export async function waitUntilApplied(inbox: InboxView, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (pendingCount(file) === 0) return true;
+    if ((await inbox.pendingCount()) === 0) return true;
     if (Date.now() > deadline) return false;
     await sleep(50);
   }
@@ -72,11 +101,11 @@ export interface StoredCheck {
 }
 
 /** Every acknowledged delivery of `pool` must have its row (matched by its unique wamid). */
-export function checkStored(file: string, pool: DeliveryPool, log: AckLog): StoredCheck {
+export async function checkStored(inbox: InboxView, pool: DeliveryPool, log: AckLog): Promise<StoredCheck> {
   const seen = new Uint8Array(pool.size);
   let rows = 0;
   let duplicateRows = 0;
-  for (const row of eventRows(file)) {
+  for (const row of await inbox.eventRows()) {
     const i = pool.indexOf(row.wamid);
     if (i === null) continue;
     rows++;
@@ -104,11 +133,11 @@ export interface LagStats {
 }
 
 /** received_at → applied_at of the rows of `pool` (ms resolution: both are ISO timestamps). */
-export function lagStats(file: string, pool: DeliveryPool): LagStats {
+export async function lagStats(inbox: InboxView, pool: DeliveryPool): Promise<LagStats> {
   const lags: number[] = [];
   const byStatus: Record<string, number> = {};
   let rows = 0;
-  for (const row of eventRows(file)) {
+  for (const row of await inbox.eventRows()) {
     if (pool.indexOf(row.wamid) === null) continue;
     rows++;
     byStatus[row.status] = (byStatus[row.status] ?? 0) + 1;
