@@ -145,7 +145,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       metrics,
       logger,
       afterCommit: () => mediaLoop.notify(),
-      pacer: new IngestPacer((nowMs) => inbox.recentRate(nowMs)),
+      pacer: new IngestPacer((nowMs) => inbox.recentRate(nowMs), { turns: handle.dialect === 'sqlite' }),
     });
     inboundLoop = new WorkerLoop({
       queue,

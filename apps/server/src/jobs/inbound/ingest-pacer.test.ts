@@ -82,6 +82,18 @@ describe('ingest pacer', () => {
     expect(events).toEqual(['a start', 'a end', 'io after a', 'b start', 'b end', 'io after b']);
   });
 
+  it('runs chunks side by side when turns are off (PostgreSQL: each statement is a round trip)', async () => {
+    const pacer = new IngestPacer(() => 0, { turns: false });
+    const events: string[] = [];
+    const chunk = (name: string) => async () => {
+      events.push(`${name} start`);
+      await new Promise((resolve) => setImmediate(resolve)); // a round trip to the database
+      events.push(`${name} end`);
+    };
+    await Promise.all([pacer.inTurn(chunk('a')), pacer.inTurn(chunk('b'))]);
+    expect(events).toEqual(['a start', 'b start', 'a end', 'b end']);
+  });
+
   it('keeps taking turns after a chunk fails', async () => {
     const pacer = new IngestPacer(() => 0);
     const failing = pacer.inTurn(async () => {

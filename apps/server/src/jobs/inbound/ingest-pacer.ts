@@ -9,6 +9,9 @@
  * that slow the acks down cannot talk the pacer out of it. And chunks take turns: one chunk, then
  * the event loop reads sockets, then the next. Two worker loops otherwise ran their chunks back to
  * back (the second waits on the connection mutex, not on I/O), doubling how long acks waited.
+ * Turns are for SQLite only (`turns: false` on PostgreSQL): there every statement is a round trip
+ * that gives the event loop back anyway, and chunks one at a time left the loops waiting on the
+ * network in turn (a backlog drained at 237–284 deliveries/s with the server 65 % idle).
  */
 export class IngestPacer {
   private restUntil = 0;
@@ -22,6 +25,8 @@ export class IngestPacer {
       busyPerSecond?: number;
       calmMs?: number;
       maxDeferMs?: number;
+      /** chunks of all loops one at a time, the sockets polled between them (default true) */
+      turns?: boolean;
       now?: () => number;
       sleep?: (ms: number) => Promise<void>;
     } = {},
@@ -54,6 +59,7 @@ export class IngestPacer {
    * sockets once before the next chunk starts.
    */
   inTurn<T>(chunk: () => Promise<T>): Promise<T> {
+    if (this.options.turns === false) return chunk();
     const run = this.turn.then(chunk);
     this.turn = run.then(
       () => yieldToIo(),
