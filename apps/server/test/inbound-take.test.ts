@@ -27,11 +27,11 @@ class ObservedQueue extends JobQueue {
   }
 }
 
-/** A CRM whose Lead creation fails for the next `failures` calls. */
+/** A CRM whose Lead creation fails for the phone numbers in `failing`. */
 class FlakyCrm extends EmbeddedCrm implements CrmPort {
-  failures = 0;
+  readonly failing = new Set<string>();
   override async createLead(...args: Parameters<EmbeddedCrm['createLead']>) {
-    if (this.failures-- > 0) throw new Error('CRM unavailable');
+    if (this.failing.has(args[1].phoneE164)) throw new Error('CRM unavailable');
     return super.createLead(...args);
   }
 }
@@ -109,7 +109,7 @@ describe.each(testDialects())('inbound jobs taken without a claim (%s)', (dialec
   it('retries a delivery that failed in a job of its own, on the claimed path', async () => {
     const inbound = worker();
     await inbound.take();
-    crm.failures = 1; // the first message from a new customer creates a Lead
+    crm.failing.add('+447700900521'); // the first message from a new customer creates a Lead
     await receive('wamid.flaky', '447700900521');
     expect(await inbound.take()).toBe('took');
     expect(await entry('wamid.flaky')).toBeUndefined();
@@ -117,12 +117,36 @@ describe.each(testDialects())('inbound jobs taken without a claim (%s)', (dialec
     const [retry] = await inboundJobs();
     expect(JSON.parse(retry!.payload)).toMatchObject({ retry: true });
 
+    crm.failing.clear();
     expect(await inbound.take()).toBe('left');
     const claimed = await queue.claim([INBOUND_QUEUE], 10);
     await inbound.handler(claimed);
     expect(await entry('wamid.flaky')).toBeDefined();
     expect(await eventStatus('wamid.flaky')).toBe('applied');
     expect(await inboundJobs()).toEqual([]);
+  });
+
+  it('applies the others of a transaction when one delivery fails in it', async () => {
+    const inbound = worker();
+    await inbound.take();
+    crm.failing.add('+447700900542');
+    await receive('wamid.chunk-1', '447700900541');
+    await receive('wamid.chunk-2', '447700900542');
+    await receive('wamid.chunk-3', '447700900543');
+    expect(await inbound.take()).toBe('took'); // the three jobs in one transaction
+    expect(await entry('wamid.chunk-1')).toBeDefined();
+    expect(await entry('wamid.chunk-2')).toBeUndefined();
+    expect(await entry('wamid.chunk-3')).toBeDefined();
+    expect(await eventStatus('wamid.chunk-1')).toBe('applied');
+    expect(await eventStatus('wamid.chunk-2')).toBe('received');
+    expect(await eventStatus('wamid.chunk-3')).toBe('applied');
+    const jobs = await inboundJobs();
+    expect(jobs.map((j) => JSON.parse(j.payload) as unknown)).toEqual([
+      { webhookEventIds: [expect.any(Number)], retry: true },
+    ]);
+    // nothing of the failed one survived the rollback: no end user, no Lead
+    const endUsers = await t.handle.db.selectFrom('end_users').select('wa_id').execute();
+    expect(endUsers.map((u) => u.wa_id).sort()).toEqual(['447700900541', '447700900543']);
   });
 
   it('rolls back a transaction that fails, then counts the attempt and backs off', async () => {

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { InboundEvent } from '../../domain/inbound-event.ts';
 import type { Channel } from '../../domain/model.ts';
-import {
-  findChannelByPhoneNumberId,
-  findChannelsByWabaId,
-  updateChannelFields,
-} from '../../storage/repositories/channels.ts';
+import { findChannelsByWabaId, updateChannelFields } from '../../storage/repositories/channels.ts';
 import { findEndUserByChannelAndWaId } from '../../storage/repositories/end-users.ts';
 import { newId } from '../../storage/ids.ts';
 import { enqueue } from '../../storage/queue.ts';
 import { TEMPLATE_SYNC_QUEUE } from '../../services/templates.ts';
-import { occurredAtOf, type ApplyContext, type ApplyOutcome } from './apply-context.ts';
+import {
+  channelByPhoneNumberId,
+  occurredAtOf,
+  type ApplyContext,
+  type ApplyOutcome,
+} from './apply-context.ts';
 
 type BusinessEvent = Exclude<InboundEvent, { kind: 'message' } | { kind: 'status' }>;
 
@@ -165,7 +166,7 @@ type PreferenceEvent = Extract<InboundEvent, { kind: 'user_preference' }>;
 /** Marketing opt-out and opt-in that the customer set in WhatsApp itself become consent records. */
 async function applyUserPreference(ctx: ApplyContext, event: PreferenceEvent): Promise<ApplyOutcome> {
   const phoneNumberId = event.business.phoneNumberId;
-  const channel = phoneNumberId ? await findChannelByPhoneNumberId(ctx.db, phoneNumberId) : null;
+  const channel = phoneNumberId ? await channelByPhoneNumberId(ctx, phoneNumberId) : null;
   if (!channel) {
     ctx.unrouted.add(phoneNumberId ?? '(none)');
     return 'unrouted';

@@ -1,6 +1,8 @@
 import type { CrmPort } from '../../crm/crm-port.ts';
 import type { DomainEvent } from '../../events/event-bus.ts';
+import type { Channel } from '../../domain/model.ts';
 import type { Db } from '../../storage/db.ts';
+import { findChannelByPhoneNumberId } from '../../storage/repositories/channels.ts';
 
 /** What one apply step works with: an open transaction, and collectors for after-commit effects. */
 export interface ApplyContext {
@@ -15,6 +17,22 @@ export interface ApplyContext {
   unrouted: Set<string>;
   /** when the delivery was stored: the time shown for events Meta sent without one */
   receivedAt: Date;
+  /**
+   * Channels by phone_number_id, looked up once per transaction (nearly every delivery of a chunk
+   * names the same number). Cleared after every business event, since those may change a channel.
+   */
+  channels: Map<string, Channel | null>;
+}
+
+export async function channelByPhoneNumberId(
+  ctx: ApplyContext,
+  phoneNumberId: string,
+): Promise<Channel | null> {
+  const cached = ctx.channels.get(phoneNumberId);
+  if (cached !== undefined) return cached;
+  const channel = await findChannelByPhoneNumberId(ctx.db, phoneNumberId);
+  ctx.channels.set(phoneNumberId, channel);
+  return channel;
 }
 
 /**

@@ -3,7 +3,6 @@ import type { InboundEvent, MessageContent } from '../../domain/inbound-event.ts
 import type { Channel, MessagingEndUser, MessagingSession } from '../../domain/model.ts';
 import { decideSessionForInbound, nextWindowEnd } from '../../domain/session.ts';
 import { enqueue } from '../../storage/queue.ts';
-import { findChannelByPhoneNumberId } from '../../storage/repositories/channels.ts';
 import { upsertEndUserForInbound } from '../../storage/repositories/end-users.ts';
 import { linkEndUserToCrm } from '../../crm/link-end-user.ts';
 import {
@@ -20,7 +19,12 @@ import {
   recordSessionActivity,
   reopenSession,
 } from '../../storage/repositories/sessions.ts';
-import { occurredAtOf, type ApplyContext, type ApplyOutcome } from './apply-context.ts';
+import {
+  channelByPhoneNumberId,
+  occurredAtOf,
+  type ApplyContext,
+  type ApplyOutcome,
+} from './apply-context.ts';
 
 export const MEDIA_QUEUE = 'media';
 
@@ -33,7 +37,7 @@ type MessageEvent = Extract<InboundEvent, { kind: 'message' }>;
 export async function applyMessage(ctx: ApplyContext, parsed: MessageEvent): Promise<ApplyOutcome> {
   const event = { ...parsed, occurredAt: occurredAtOf(ctx, parsed.occurredAt) };
   const phoneNumberId = event.business.phoneNumberId;
-  const channel = phoneNumberId ? await findChannelByPhoneNumberId(ctx.db, phoneNumberId) : null;
+  const channel = phoneNumberId ? await channelByPhoneNumberId(ctx, phoneNumberId) : null;
   if (!channel) {
     ctx.unrouted.add(phoneNumberId ?? '(none)');
     return 'unrouted';
