@@ -480,7 +480,7 @@ async function main(): Promise<void> {
       (settings.database === 'sqlite'
         ? `SQLite, SQLITE_SYNCHRONOUS=${overrides.SQLITE_SYNCHRONOUS ?? 'FULL (default)'}, `
         : `PostgreSQL (a fresh database per server, through ${redactUrl(settings.postgresUrl)}), `) +
-      `WORKER_CONCURRENCY=${overrides.WORKER_CONCURRENCY ?? '2 (default)'}, workers ${overrides.WORKERS ?? 'on'}`,
+      `WORKER_CONCURRENCY=${overrides.WORKER_CONCURRENCY ?? (settings.database === 'sqlite' ? '2 (default)' : '8 (default)')}, workers ${overrides.WORKERS ?? 'on'}`,
   );
   out.push('');
   out.push(

@@ -59,7 +59,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           file: config.database.file,
           synchronous: config.database.synchronous,
         }
-      : { kind: 'postgres', url: config.database.url },
+      : // room for every worker loop's transaction beside the inbox's commits and the API
+        { kind: 'postgres', url: config.database.url, poolSize: 10 + config.workers.concurrency },
   );
   await migrateToLatest(handle);
   if (config.whatsapp.phoneNumberId) {

@@ -17,10 +17,17 @@ describe('loadConfig', () => {
   });
 
   it('switches to PostgreSQL with a postgres:// DATABASE_URL', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/sb' }).database).toEqual({
-      kind: 'postgres',
-      url: 'postgres://u@db:5432/sb',
-    });
+    const config = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/sb' });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u@db:5432/sb' });
+    expect(config.workers.concurrency).toBe(8); // statements are round trips there: more loops in flight
+  });
+
+  it('takes WORKER_CONCURRENCY as given on either database', () => {
+    expect(loadConfig({ WORKER_CONCURRENCY: '3' }).workers.concurrency).toBe(3);
+    expect(
+      loadConfig({ WORKER_CONCURRENCY: '3', DATABASE_URL: 'postgres://u@db:5432/sb' }).workers.concurrency,
+    ).toBe(3);
+    expect(() => loadConfig({ WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY/);
   });
 
   it('is frozen', () => {
