@@ -214,13 +214,7 @@ export class JobQueue {
 
   /** Deletes jobs taken with `takeReady`, in the same transaction. Returns how many it deleted. */
   async completeTaken(trx: Db, ids: readonly number[]): Promise<number> {
-    if (ids.length === 0) return 0;
-    const result = await trx
-      .deleteFrom('jobs')
-      .where('id', 'in', ids)
-      .where('status', '=', 'queued')
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return deleteJobs(trx, ids, 'queued');
   }
 
   /**
@@ -272,14 +266,7 @@ export class JobQueue {
    * lease (another worker took the job after expiry), and the caller should roll back its effects.
    */
   async complete(db: Db, ids: readonly number[]): Promise<number> {
-    if (ids.length === 0) return 0;
-    const result = await db
-      .deleteFrom('jobs')
-      .where('id', 'in', ids)
-      .where('status', '=', 'running')
-      .where('locked_by', '=', this.workerId)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return deleteJobs(db, ids, 'running', this.workerId);
   }
 
   /**
@@ -478,6 +465,20 @@ function claimable(
   return sql`with ${sql.join(ready.map((r) => r.cte))},
     expired as (${expired}),
     picked as (select id from (${candidates}) candidates order by run_at, id limit ${limit})`;
+}
+
+/** Deletes those of `ids` in `status` (and leased by `lockedBy`, when given); returns how many. */
+async function deleteJobs(
+  db: Db,
+  ids: readonly number[],
+  status: 'queued' | 'running',
+  lockedBy?: string,
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  let query = db.deleteFrom('jobs').where('id', 'in', ids).where('status', '=', status);
+  if (lockedBy !== undefined) query = query.where('locked_by', '=', lockedBy);
+  const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 function toClaimedJob(row: ClaimRow): ClaimedJob {
