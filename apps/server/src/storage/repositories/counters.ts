@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db.ts';
 
 /** Increments a named counter and returns the new value; the row lock serializes concurrent callers. */
@@ -14,4 +15,10 @@ export async function nextCounterValue(db: Db, name: string, start: number): Pro
     .returning('value')
     .executeTakeFirstOrThrow();
   return row.value;
+}
+
+/** The next value of a PostgreSQL sequence (no lock held: concurrent transactions never wait). */
+export async function nextSequenceValue(db: Db, sequence: 'case_numbers'): Promise<number> {
+  const { rows } = await sql<{ value: string }>`select nextval(${sequence}) as value`.execute(db);
+  return Number(rows[0]!.value);
 }
