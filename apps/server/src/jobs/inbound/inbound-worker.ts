@@ -42,8 +42,8 @@ const CHUNK = 4;
  *   transaction; the job completes in the transaction of its last chunk, and a crash in between
  *   re-runs it, skipping the deliveries already applied.
  *
- * Either way each delivery runs under a savepoint: one that fails rolls back alone and is retried in
- * a job of its own, on the leased path, with backoff.
+ * Either way a delivery that fails rolls back alone (apply-deliveries.ts) and is retried in a job of
+ * its own, on the leased path, with backoff.
  */
 export function createInboundWorker(deps: InboundWorkerDeps) {
   let newestAtStart: Promise<number> | null = null;
