@@ -15,8 +15,7 @@ let lastMs = 0;
 let counter = 0; // 12 bits; keeps ids of one millisecond in creation order
 const COUNTER_MAX = 0xfff;
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const bytes = new Uint8Array(16);
+const bytes = Buffer.alloc(16);
 
 export function newId(): string {
   return uuidV7(Date.now());
@@ -65,28 +64,7 @@ function nextRandomByte(): number {
   return random[randomOffset++]!;
 }
 
-function format(b: Uint8Array): string {
-  const h = (i: number) => HEX[b[i]!]!;
-  return (
-    h(0) +
-    h(1) +
-    h(2) +
-    h(3) +
-    '-' +
-    h(4) +
-    h(5) +
-    '-' +
-    h(6) +
-    h(7) +
-    '-' +
-    h(8) +
-    h(9) +
-    '-' +
-    h(10) +
-    h(11) +
-    h(12) +
-    h(13) +
-    h(14) +
-    h(15)
-  );
+function format(b: Buffer): string {
+  const hex = b.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -11,7 +11,7 @@ import { applyMessage } from './apply-message.ts';
 import { applyStatus } from './apply-status.ts';
 import type { InboundWorkerDeps } from './inbound-worker.ts';
 
-export type Done = {
+type Done = {
   eventId: number;
   status: 'applied' | 'unrouted' | 'failed';
   note: string | null;

@@ -112,17 +112,15 @@ async function takeAndApply(deps: InboundWorkerDeps, newestAtStart: number): Pro
       return left ? 'left' : 'none';
     }
     applied = await applyDeliveries(deps, trx, ids, now, true);
-    if (
-      (await deps.queue.completeTaken(
-        trx,
-        taken.map((j) => j.id),
-      )) !== taken.length
-    )
-      throw new Error('a taken inbound job changed within its transaction');
+    const completed = await deps.queue.completeTaken(
+      trx,
+      taken.map((j) => j.id),
+    );
+    if (completed !== taken.length) throw new Error('a taken inbound job changed within its transaction');
     await trx.commit().execute();
   } catch (error) {
     await trx.rollback().execute();
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     deps.logger.warn({ jobIds: taken.map((j) => j.id), err: message }, 'inbound jobs failed; will retry');
     // Counted now, so these go the leased way next, with backoff.
     for (const job of taken) await deps.queue.failTaken(job.id, message);
