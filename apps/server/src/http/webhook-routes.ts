@@ -3,6 +3,7 @@ import { SIGNATURE_HEADER, verifySignature } from '../channels/whatsapp/signatur
 import type { Metrics } from '../observability/metrics.ts';
 import type { WebhookInbox } from '../storage/webhook-inbox.ts';
 import { errorBody } from './errors.ts';
+import { isJsonObjectBytes } from './json-object-check.ts';
 
 /** Meta's documented maximum webhook payload. */
 export const MAX_WEBHOOK_BYTES = 3 * 1024 * 1024;
@@ -60,12 +61,12 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps
   let deliveryLogger: FastifyBaseLogger | null = null;
   app.post('/webhooks/whatsapp', {
     childLoggerFactory: (logger) => (deliveryLogger ??= logger.child({ route: 'webhook' })),
-    // A missing signature is refused before the body is even read.
-    onRequest: async (request, reply) => {
-      if (!request.headers[SIGNATURE_HEADER]) {
-        deps.metrics.webhookDeliveries.inc({ result: 'bad_signature' });
-        return reply.code(401).send(errorBody('invalid_signature', 'missing X-Hub-Signature-256'));
-      }
+    // A missing signature is refused before the body is even read. A callback hook, not an async
+    // one: no promise and no extra microtask per delivery.
+    onRequest: (request, reply, done) => {
+      if (request.headers[SIGNATURE_HEADER]) return done();
+      deps.metrics.webhookDeliveries.inc({ result: 'bad_signature' });
+      void reply.code(401).send(errorBody('invalid_signature', 'missing X-Hub-Signature-256'));
     },
     handler: async (request, reply) => {
       const started = process.hrtime.bigint();
@@ -81,7 +82,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps
           .code(401)
           .send(errorBody('invalid_signature', 'X-Hub-Signature-256 does not match the body'));
       }
-      if (!isJsonObject(body)) {
+      if (!isJsonObjectBytes(body)) {
         deps.metrics.webhookDeliveries.inc({ result: 'malformed' });
         return reply.code(400).send(errorBody('malformed_body', 'the body is not a JSON object'));
       }
@@ -92,13 +93,4 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps
       return reply.code(200).type('text/plain').send('EVENT_RECEIVED');
     },
   });
-}
-
-function isJsonObject(body: Buffer): boolean {
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-  } catch {
-    return false;
-  }
 }
