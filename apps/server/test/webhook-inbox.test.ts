@@ -63,6 +63,28 @@ describe.each(testDialects())('webhook inbox group commit (%s)', (dialect) => {
     expect(committed).toEqual([1, 3]);
   });
 
+  it('acknowledges a synced batch, then commits the deliveries that waited for it in one batch', async () => {
+    db = await createTestDatabase(dialect);
+    const { handle, held } = withHeldSyncs(db.handle);
+    const inbox = new WebhookInbox(handle, systemClock);
+    // how many syncs had been asked for when each delivery was acknowledged
+    const syncsAtAck: number[] = [];
+    const submit = (n: number) =>
+      inbox.submit(delivery(n), (error) => syncsAtAck.push(error === null ? held.length : -1));
+    submit(1);
+    await until(() => held.length === 1);
+    submit(2);
+    submit(3);
+    held[0]!.release();
+    await until(() => held.length === 2);
+    // the first answer went out before the second batch's sync was asked for
+    expect(syncsAtAck).toEqual([1]);
+    expect(await counts()).toEqual({ events: 3, jobs: [1, 2] });
+    held[1]!.release();
+    await until(() => syncsAtAck.length === 3);
+    expect(syncsAtAck).toEqual([1, 2, 2]);
+  });
+
   it('refuses only the batch whose sync failed; the next batch commits and is acknowledged', async () => {
     db = await createTestDatabase(dialect);
     const { handle, held } = withHeldSyncs(db.handle);

@@ -35,8 +35,12 @@ export interface DatabaseHandle {
    * already; SQLite commits are, after this (see wal-sync.ts).
    */
   durable(): Promise<void>;
-  /** SQLite only: the raw connection under the query mutex, for hot paths (see sqlite-driver.ts) */
-  readonly sqliteExclusive?: <T>(fn: (db: SqliteDatabase.Database) => T) => Promise<T>;
+  /**
+   * SQLite only: the raw connection under the query mutex, for hot paths (see sqlite-driver.ts).
+   * `fn` runs at once when nothing holds the connection (its value is returned as is), else once
+   * it is free (a promise).
+   */
+  readonly sqliteExclusive?: <T>(fn: (db: SqliteDatabase.Database) => T) => T | Promise<T>;
   close(): Promise<void>;
 }
 

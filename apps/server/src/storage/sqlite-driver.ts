@@ -34,7 +34,7 @@ export class SqliteDialect implements Dialect {
    * interleaves with an open transaction. For the few hot paths where Kysely's per-query overhead
    * shows (the webhook inbox); `fn` must be synchronous.
    */
-  exclusive<T>(fn: (db: SqliteDatabase.Database) => T): Promise<T> {
+  exclusive<T>(fn: (db: SqliteDatabase.Database) => T): T | Promise<T> {
     if (!this.driver) throw new Error('the SQLite dialect has no driver yet');
     return this.driver.exclusive(fn);
   }
@@ -124,7 +124,16 @@ class CachingSqliteDriver implements Driver {
   async destroy(): Promise<void> {
     this.db.close();
   }
-  async exclusive<T>(fn: (db: SqliteDatabase.Database) => T): Promise<T> {
+  /**
+   * Runs `fn` on the raw connection under the query mutex. When nothing holds the mutex, `fn` runs
+   * at once (synchronous, so nothing can interleave with it) and its value is returned as is: a hot
+   * path saves the microtask turns of taking the mutex.
+   */
+  exclusive<T>(fn: (db: SqliteDatabase.Database) => T): T | Promise<T> {
+    if (!this.lock) return fn(this.db);
+    return this.exclusiveWhenFree(fn);
+  }
+  private async exclusiveWhenFree<T>(fn: (db: SqliteDatabase.Database) => T): Promise<T> {
     await this.acquireConnection();
     try {
       return fn(this.db);
