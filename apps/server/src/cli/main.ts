@@ -1,6 +1,8 @@
 import { envFromArgv, runSimulatorFromEnv } from '@switchboard/whatsapp-simulator';
 import { ConfigError, loadConfig, processEnvironment, type Config } from '../config/config.ts';
 import type { Runtime } from '../runtime.ts';
+import { exitOnFatalErrors } from '../observability/fatal.ts';
+import { createLogger } from '../observability/logger.ts';
 import { startSandbox } from '../sandbox.ts';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../services/dead-letters.ts';
 import { migrateToLatest, openDatabase } from '../storage/db.ts';
@@ -31,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start':
     case 'worker': {
+      exitOnFatalErrors(createLogger(config.logLevel));
       const runtime = command === 'start' ? await startServing(config) : await startWorkers(config);
       await waitForSignal();
       await runtime.stop();
