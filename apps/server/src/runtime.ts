@@ -79,7 +79,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const inbox = new WebhookInbox(handle, clock, {
     onCommitted: (n) => metrics.webhookGroupCommitSize.observe(n),
   });
-  const crm = new EmbeddedCrm({ dialect: handle.dialect });
+  const crm = new EmbeddedCrm();
   const loops: WorkerLoop[] = [];
   // A token set for the channel through the API wins over the configured one.
   const accessTokenFor = async (channelId: string) =>

@@ -12,7 +12,7 @@ describe.each(testDialects())('embedded CRM Case numbers on %s', (dialect) => {
   const extraHandles: DatabaseHandle[] = [];
   beforeEach(async () => {
     t = await createTestDatabase(dialect);
-    crm = new EmbeddedCrm({ dialect });
+    crm = new EmbeddedCrm();
   });
   afterEach(async () => {
     await Promise.all(extraHandles.splice(0).map((h) => h.close()));

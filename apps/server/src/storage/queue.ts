@@ -222,33 +222,8 @@ export class JobQueue {
    * backoff, or dead once out of attempts. 'lost' when the job is no longer queued.
    */
   async failTaken(id: number, error: string): Promise<FailResult> {
-    const db = this.handle.db;
-    const row = await db
-      .selectFrom('jobs')
-      .select(['attempts', 'max_attempts'])
-      .where('id', '=', id)
-      .where('status', '=', 'queued')
-      .executeTakeFirst();
-    if (!row) return 'lost';
-    const now = this.clock.now();
-    const attempts = row.attempts + 1;
-    const retry = attempts < row.max_attempts;
-    const delayMs = backoffDelayMs(attempts, this.backoff, this.random);
-    const result = await db
-      .updateTable('jobs')
-      .set({
-        status: retry ? 'queued' : 'dead',
-        attempts,
-        run_at: iso(new Date(now.getTime() + (retry ? delayMs : 0))),
-        last_error: error.slice(0, MAX_ERROR_LENGTH),
-        updated_at: iso(now),
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'queued')
-      .where('attempts', '=', row.attempts)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return 'lost';
-    return retry ? 'retry' : 'dead';
+    // a taken job's attempt was never counted (nothing is written to take it): count it now
+    return this.recordFailure(id, error, { status: 'queued', uncounted: true }, {});
   }
 
   /** The highest job id so far (0 when none): jobs above it were made after this call. */
@@ -275,24 +250,44 @@ export class JobQueue {
    * worker (nothing is changed then).
    */
   async fail(id: number, error: string, options: FailOptions = {}): Promise<FailResult> {
+    return this.recordFailure(
+      id,
+      error,
+      { status: 'running', lockedBy: this.workerId, attempt: options.attempt },
+      options,
+    );
+  }
+
+  /**
+   * The failure of one attempt of a job that is still as the caller saw it (`owner`): queued again
+   * after the delay, or dead. `uncounted`: the attempt is not in `attempts` yet (taken, not claimed).
+   */
+  private async recordFailure(
+    id: number,
+    error: string,
+    owner: { status: 'queued' | 'running'; lockedBy?: string; attempt?: number; uncounted?: boolean },
+    options: FailOptions,
+  ): Promise<FailResult> {
     const db = this.handle.db;
     let current = db
       .selectFrom('jobs')
       .select(['attempts', 'max_attempts'])
       .where('id', '=', id)
-      .where('status', '=', 'running')
-      .where('locked_by', '=', this.workerId);
-    if (options.attempt !== undefined) current = current.where('attempts', '=', options.attempt);
+      .where('status', '=', owner.status);
+    if (owner.lockedBy !== undefined) current = current.where('locked_by', '=', owner.lockedBy);
+    if (owner.attempt !== undefined) current = current.where('attempts', '=', owner.attempt);
     const row = await current.executeTakeFirst();
     if (!row) return 'lost';
 
     const now = this.clock.now();
-    const retry = (options.retryable ?? true) && row.attempts < row.max_attempts;
-    const delayMs = options.retryAfterMs ?? backoffDelayMs(row.attempts, this.backoff, this.random);
-    const result = await db
+    const attempts = row.attempts + (owner.uncounted ? 1 : 0);
+    const retry = (options.retryable ?? true) && attempts < row.max_attempts;
+    const delayMs = options.retryAfterMs ?? backoffDelayMs(attempts, this.backoff, this.random);
+    let update = db
       .updateTable('jobs')
       .set({
         status: retry ? 'queued' : 'dead',
+        attempts,
         ...(retry ? { run_at: iso(new Date(now.getTime() + Math.max(0, delayMs))) } : {}),
         locked_by: null,
         locked_until: null,
@@ -300,11 +295,11 @@ export class JobQueue {
         updated_at: iso(now),
       })
       .where('id', '=', id)
-      .where('status', '=', 'running')
-      .where('locked_by', '=', this.workerId)
-      // the same claim we just read: a re-claim in between is not ours to fail
-      .where('attempts', '=', row.attempts)
-      .executeTakeFirst();
+      .where('status', '=', owner.status)
+      // the same attempt we just read: a re-claim in between is not ours to fail
+      .where('attempts', '=', row.attempts);
+    if (owner.lockedBy !== undefined) update = update.where('locked_by', '=', owner.lockedBy);
+    const result = await update.executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return 'lost';
     return retry ? 'retry' : 'dead';
   }

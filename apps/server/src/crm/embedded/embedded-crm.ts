@@ -1,13 +1,10 @@
 import type { CrmPerson, CrmPort } from '../crm-port.ts';
-import type { Db, Dialect } from '../../storage/db.ts';
+import { isPostgres, type Db } from '../../storage/db.ts';
 import { newId } from '../../storage/ids.ts';
 import { nextCounterValue, nextSequenceValue } from '../../storage/repositories/counters.ts';
 
 /** Switchboard's own CRM tables: the system of record when Salesforce is not connected. */
 export class EmbeddedCrm implements CrmPort {
-  /** `dialect`: the database the tables live in (default sqlite); Case numbers are drawn differently. */
-  constructor(private readonly options: { dialect?: Dialect } = {}) {}
-
   async findPeopleByPhone(db: Db, e164Numbers: readonly string[]): Promise<CrmPerson[]> {
     if (e164Numbers.length === 0) return [];
     const numbers = [...e164Numbers];
@@ -108,10 +105,9 @@ export class EmbeddedCrm implements CrmPort {
     const id = newId();
     // Salesforce-style case numbers. SQLite: a counter row, locked by its UPDATE (one writer at a time
     // anyway). PostgreSQL: a sequence, so that transactions opening Cases do not wait on each other.
-    const next =
-      this.options.dialect === 'postgres'
-        ? await nextSequenceValue(db, 'case_numbers')
-        : await nextCounterValue(db, 'case_number', 1000);
+    const next = isPostgres(db)
+      ? await nextSequenceValue(db, 'case_numbers')
+      : await nextCounterValue(db, 'case_number', 1000);
     const caseNumber = String(next).padStart(8, '0');
     await db
       .insertInto('cases')
