@@ -8,6 +8,7 @@ import { BlobTooLargeError } from '../storage/blob-store.ts';
 import type { DatabaseHandle } from '../storage/db.ts';
 import type { ClaimedJob, JobQueue } from '../storage/queue.ts';
 import { findMedia, updateMedia } from '../storage/repositories/entries.ts';
+import { errorMessage } from './error-message.ts';
 
 export interface MediaWorkerDeps {
   handle: DatabaseHandle;
@@ -82,7 +83,7 @@ async function downloadOne(deps: MediaWorkerDeps, job: ClaimedJob): Promise<void
       const status = error.failureClass === 'expired' ? 'expired' : 'failed';
       return finish({ status, error: error.message });
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     const outcome = await deps.queue.fail(job.id, message);
     if (outcome === 'dead') {
       await updateMedia(

@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { DatabaseHandle } from '../storage/db.ts';
 import { enqueue, type ClaimedJob, type JobQueue } from '../storage/queue.ts';
 import { syncTemplates, TEMPLATE_SYNC_INTERVAL_MS, TEMPLATE_SYNC_QUEUE } from '../services/templates.ts';
+import { errorMessage } from './error-message.ts';
 
 export interface TemplateSyncDeps {
   handle: DatabaseHandle;
@@ -45,7 +46,7 @@ export function createTemplateSyncHandler(deps: TemplateSyncDeps) {
           { type: 'template.updated', wabaId, name: null, status: `synced ${result.synced}` },
         ]);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorMessage(error);
         deps.logger.warn({ wabaId, err: message }, 'template sync failed');
         await deps.queue.fail(job.id, message);
       }

@@ -1,4 +1,5 @@
 import type { ClaimedJob, JobQueue } from '../storage/queue.ts';
+import { errorMessage } from './error-message.ts';
 
 /** The part of a pino logger the loop uses. */
 export interface WorkerLogger {
@@ -130,7 +131,7 @@ export class WorkerLoop {
     try {
       await this.options.handler(jobs);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       const ids = jobs.map((j) => j.id);
       this.options.logger?.warn({ err, jobIds: ids }, 'job handler failed; scheduling retries');
       for (const job of jobs) {

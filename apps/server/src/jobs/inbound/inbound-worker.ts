@@ -9,6 +9,7 @@ import { INBOUND_QUEUE } from '../../storage/webhook-inbox.ts';
 import type { TakeResult } from '../worker-loop.ts';
 import { applyDeliveries, reportApplied } from './apply-deliveries.ts';
 import { yieldToIo, type IngestPacer } from './ingest-pacer.ts';
+import { errorMessage } from '../error-message.ts';
 
 export interface InboundWorkerDeps {
   handle: DatabaseHandle;
@@ -181,8 +182,6 @@ function logFailures(deps: InboundWorkerDeps, failed: { eventId: number; error: 
       'inbound delivery failed; will retry',
     );
 }
-
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The job's deliveries when `take` may run it: a first attempt, made since this process started, no retry. */
 function takeableIds(job: ClaimedJob, newestAtStart: number): number[] | null {

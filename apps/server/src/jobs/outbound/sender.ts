@@ -19,6 +19,7 @@ import { reconcileEntryStatus } from '../inbound/apply-status.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { OutboundLimits } from './limits.ts';
 import { deadLetterOutbound, failOutbound } from './outcomes.ts';
+import { errorMessage } from '../error-message.ts';
 
 export interface MessageSender {
   sendMessage(
@@ -232,7 +233,7 @@ async function handleFailure(
     ? classifySendFailure(graphError)
     : {
         class: 'retry' as const,
-        reason: error instanceof Error ? error.message : String(error),
+        reason: errorMessage(error),
         retryAfterMs: undefined,
       };
   deps.metrics.outboundSends.inc({ result: failure.class });
