@@ -93,7 +93,10 @@ describe.each(testDialects())('webhook inbox group commit (%s)', (dialect) => {
     const ids = await Promise.all(Array.from({ length: 150 }, (_, n) => inbox.append(delivery(n))));
     expect(committed).toEqual([150]);
     expect(new Set(ids).size).toBe(150);
-    const rows = await db.handle.db.selectFrom('webhook_events').select(['id', 'body', 'signature']).execute();
+    const rows = await db.handle.db
+      .selectFrom('webhook_events')
+      .select(['id', 'body', 'signature'])
+      .execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
     ids.forEach((id, n) => {
       expect(Buffer.from(byId.get(id)!.body).toString()).toBe(`{"n":${n}}`);

@@ -38,8 +38,7 @@ export class WebhookInbox {
   /** a batch is scheduled, committing, or waiting for its WAL sync */
   private busy = false;
   private readonly recent = new RecentCounts();
-  private statements: Record<'begin' | 'commit' | 'rollback' | 'job', SqliteDatabase.Statement> | null =
-    null;
+  private statements: Record<'begin' | 'commit' | 'rollback' | 'job', SqliteDatabase.Statement> | null = null;
   /** multi-row inserts into webhook_events, by row count (1 to ROWS_PER_INSERT) */
   private readonly eventInserts = new Map<number, SqliteDatabase.Statement>();
 
@@ -198,7 +197,9 @@ export class WebhookInbox {
       let insert = this.eventInserts.get(count);
       if (!insert) {
         const rows = Array.from({ length: count }, () => "(?, ?, ?, 'received')").join(', ');
-        insert = raw.prepare(`insert into webhook_events (received_at, signature, body, status) values ${rows}`);
+        insert = raw.prepare(
+          `insert into webhook_events (received_at, signature, body, status) values ${rows}`,
+        );
         this.eventInserts.set(count, insert);
       }
       const result = insert.run(params);
