@@ -12,7 +12,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.ts';
-import { SqliteDialect } from './sqlite-driver.ts';
+import { SqliteDialect, type ExclusiveFn } from './sqlite-driver.ts';
 import { WalSync } from './wal-sync.ts';
 import type { Database } from './schema.ts';
 
@@ -40,7 +40,7 @@ export interface DatabaseHandle {
    * `fn` runs at once when nothing holds the connection (its value is returned as is), else once
    * it is free (a promise).
    */
-  readonly sqliteExclusive?: <T>(fn: (db: SqliteDatabase.Database) => T) => T | Promise<T>;
+  readonly sqliteExclusive?: <T>(fn: ExclusiveFn<T>) => T | Promise<T>;
   close(): Promise<void>;
 }
 

@@ -34,7 +34,7 @@ export class SqliteDialect implements Dialect {
    * interleaves with an open transaction. For the few hot paths where Kysely's per-query overhead
    * shows (the webhook inbox); `fn` must be synchronous.
    */
-  exclusive<T>(fn: (db: SqliteDatabase.Database) => T): T | Promise<T> {
+  exclusive<T>(fn: ExclusiveFn<T>): T | Promise<T> {
     if (!this.driver) throw new Error('the SQLite dialect has no driver yet');
     return this.driver.exclusive(fn);
   }
@@ -49,13 +49,22 @@ export class SqliteDialect implements Dialect {
   }
 }
 
+/**
+ * A hot path's work on the raw connection: `prepare` hands out statements from the same cache as
+ * Kysely's queries, so the caller keeps none of its own.
+ */
+export type ExclusiveFn<T> = (db: SqliteDatabase.Database, prepare: CachedPrepare) => T;
+/** The prepared statement for `sql`, from the connection's statement cache. */
+export type CachedPrepare = (sql: string) => SqliteDatabase.Statement;
+
 const STATEMENT_CACHE_SIZE = 500;
 
 class CachingSqliteConnection implements DatabaseConnection {
   private readonly statements = new Map<string, SqliteDatabase.Statement>();
   constructor(private readonly db: SqliteDatabase.Database) {}
 
-  private prepare(sql: string): SqliteDatabase.Statement {
+  /** The prepared statement for `sql`, from an LRU cache. */
+  prepare(sql: string): SqliteDatabase.Statement {
     let stmt = this.statements.get(sql);
     if (stmt) {
       // Keep recently used statements at the end, so the oldest is evicted first.
@@ -129,14 +138,15 @@ class CachingSqliteDriver implements Driver {
    * at once (synchronous, so nothing can interleave with it) and its value is returned as is: a hot
    * path saves the microtask turns of taking the mutex.
    */
-  exclusive<T>(fn: (db: SqliteDatabase.Database) => T): T | Promise<T> {
-    if (!this.lock) return fn(this.db);
+  exclusive<T>(fn: ExclusiveFn<T>): T | Promise<T> {
+    if (!this.lock) return fn(this.db, this.prepare);
     return this.exclusiveWhenFree(fn);
   }
-  private async exclusiveWhenFree<T>(fn: (db: SqliteDatabase.Database) => T): Promise<T> {
+  private readonly prepare = (sql: string) => this.connection.prepare(sql);
+  private async exclusiveWhenFree<T>(fn: ExclusiveFn<T>): Promise<T> {
     await this.acquireConnection();
     try {
-      return fn(this.db);
+      return fn(this.db, this.prepare);
     } finally {
       await this.releaseConnection();
     }

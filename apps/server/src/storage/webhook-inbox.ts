@@ -3,10 +3,11 @@ import type { Clock } from '../domain/clock.ts';
 import type { DatabaseHandle } from './db.ts';
 import { enqueue } from './queue.ts';
 import { RecentCounts } from './recent-counts.ts';
+import type { CachedPrepare } from './sqlite-driver.ts';
 
 export const INBOUND_QUEUE = 'inbound';
 
-/** Rows per insert statement on SQLite: a statement per count up to this is prepared and kept. */
+/** Rows per insert statement on SQLite (the driver's cache keeps one statement per row count). */
 const ROWS_PER_INSERT = 64;
 
 export interface RawDelivery {
@@ -23,9 +24,9 @@ interface Pending extends RawDelivery {
 
 /**
  * Appends raw webhook deliveries with group commit: while one transaction is committing, new
- * deliveries wait in memory and the next transaction takes them all. A delivery's promise resolves
- * only after the transaction holding its row (and its inbound job) has committed, so the caller
- * may acknowledge it. No timer: a lone delivery commits in the same turn of the event loop; under
+ * deliveries wait in memory and the next transaction takes them all. A delivery is answered only
+ * after the transaction holding its row (and its inbound job) is durable, so the caller may
+ * acknowledge it. No timer: a lone delivery commits in the same turn of the event loop; under
  * load batches form by themselves and one commit (one fsync) serves many requests.
  *
  * The flush starts from setImmediate, once the event loop has read every request that arrived
@@ -38,9 +39,6 @@ export class WebhookInbox {
   /** a batch is scheduled, committing, or waiting for its WAL sync */
   private busy = false;
   private readonly recent = new RecentCounts();
-  private statements: Record<'begin' | 'commit' | 'rollback' | 'job', SqliteDatabase.Statement> | null = null;
-  /** multi-row inserts into webhook_events, by row count (1 to ROWS_PER_INSERT) */
-  private readonly eventInserts = new Map<number, SqliteDatabase.Statement>();
 
   constructor(
     private readonly handle: DatabaseHandle,
@@ -133,7 +131,7 @@ export class WebhookInbox {
     const now = this.clock.now();
     this.recent.push(performance.now(), batch.length);
     if (this.handle.sqliteExclusive)
-      return this.handle.sqliteExclusive((raw) => this.commitSqlite(raw, batch, now));
+      return this.handle.sqliteExclusive((raw, prepare) => this.commitSqlite(raw, prepare, batch, now));
     return this.handle.db.transaction().execute(async (trx) => {
       const rows = await trx
         .insertInto('webhook_events')
@@ -159,57 +157,26 @@ export class WebhookInbox {
    * query mutex). Kysely's per-query overhead was most of the cost of a durable ack here, and one
    * multi-row insert costs half of what a statement per row did (0.85 against 1.7 µs a row).
    */
-  private commitSqlite(raw: SqliteDatabase.Database, batch: Pending[], now: Date): number[] {
+  private commitSqlite(
+    raw: SqliteDatabase.Database,
+    prepare: CachedPrepare,
+    batch: Pending[],
+    now: Date,
+  ): number[] {
     const at = now.toISOString();
-    const statements = (this.statements ??= {
-      begin: raw.prepare('begin immediate'),
-      commit: raw.prepare('commit'),
-      rollback: raw.prepare('rollback'),
-      job: raw.prepare(
-        "insert into jobs (queue, payload, status, attempts, max_attempts, run_at, created_at, updated_at) values (?, ?, 'queued', 0, ?, ?, ?, ?)",
-      ),
-    });
-    statements.begin.run();
+    prepare('begin immediate').run();
     try {
-      const ids = this.insertEvents(raw, batch, at);
+      const ids = insertEvents(prepare, batch, at);
       const job = inboundJob(ids);
-      statements.job.run(job.queue, JSON.stringify(job.payload), job.maxAttempts, at, at, at);
-      statements.commit.run();
+      prepare(
+        "insert into jobs (queue, payload, status, attempts, max_attempts, run_at, created_at, updated_at) values (?, ?, 'queued', 0, ?, ?, ?, ?)",
+      ).run(job.queue, JSON.stringify(job.payload), job.maxAttempts, at, at, at);
+      prepare('commit').run();
       return ids;
     } catch (error) {
-      if (raw.inTransaction) statements.rollback.run();
+      if (raw.inTransaction) prepare('rollback').run();
       throw error;
     }
-  }
-
-  /** The batch's rows, ROWS_PER_INSERT to a statement; returns their ids in batch order. */
-  private insertEvents(raw: SqliteDatabase.Database, batch: Pending[], at: string): number[] {
-    const ids = new Array<number>(batch.length);
-    for (let start = 0; start < batch.length; start += ROWS_PER_INSERT) {
-      const count = Math.min(ROWS_PER_INSERT, batch.length - start);
-      const params = new Array<unknown>(count * 3);
-      for (let i = 0; i < count; i++) {
-        const p = batch[start + i]!;
-        params[i * 3] = at;
-        params[i * 3 + 1] = p.signature;
-        params[i * 3 + 2] = p.body;
-      }
-      let insert = this.eventInserts.get(count);
-      if (!insert) {
-        const rows = Array.from({ length: count }, () => "(?, ?, ?, 'received')").join(', ');
-        insert = raw.prepare(
-          `insert into webhook_events (received_at, signature, body, status) values ${rows}`,
-        );
-        this.eventInserts.set(count, insert);
-      }
-      const result = insert.run(params);
-      if (result.changes !== count) throw new Error(`inserted ${result.changes} of ${count} webhook events`);
-      // One statement, under the write lock, into an AUTOINCREMENT table: its rows take consecutive
-      // ids in VALUES order, the last one being lastInsertRowid.
-      const first = Number(result.lastInsertRowid) - count + 1;
-      for (let i = 0; i < count; i++) ids[start + i] = first + i;
-    }
-    return ids;
   }
 
   /** Deliveries stored in about the last `windowMs`: the inbound worker defers to ingest when high. */
@@ -219,6 +186,32 @@ export class WebhookInbox {
 }
 
 /** `retry`: a delivery that failed once, retried in a job of its own on the leased path (see inbound-worker.ts). */
+/** The batch's rows, ROWS_PER_INSERT to a statement; returns their ids in batch order. */
+function insertEvents(prepare: CachedPrepare, batch: Pending[], at: string): number[] {
+  const ids = new Array<number>(batch.length);
+  for (let start = 0; start < batch.length; start += ROWS_PER_INSERT) {
+    const count = Math.min(ROWS_PER_INSERT, batch.length - start);
+    const params = new Array<unknown>(count * 3);
+    for (let i = 0; i < count; i++) {
+      const p = batch[start + i]!;
+      params[i * 3] = at;
+      params[i * 3 + 1] = p.signature;
+      params[i * 3 + 2] = p.body;
+    }
+    const rows = Array.from({ length: count }, () => "(?, ?, ?, 'received')").join(', ');
+    const insert = prepare(
+      `insert into webhook_events (received_at, signature, body, status) values ${rows}`,
+    );
+    const result = insert.run(params);
+    if (result.changes !== count) throw new Error(`inserted ${result.changes} of ${count} webhook events`);
+    // One statement, under the write lock, into an AUTOINCREMENT table: its rows take consecutive
+    // ids in VALUES order, the last one being lastInsertRowid.
+    const first = Number(result.lastInsertRowid) - count + 1;
+    for (let i = 0; i < count; i++) ids[start + i] = first + i;
+  }
+  return ids;
+}
+
 export function inboundJob(webhookEventIds: number[], options: { retry?: boolean } = {}) {
   const payload = options.retry ? { webhookEventIds, retry: true } : { webhookEventIds };
   return { queue: INBOUND_QUEUE, payload, maxAttempts: 10 };
