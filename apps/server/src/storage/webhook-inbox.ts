@@ -185,7 +185,6 @@ export class WebhookInbox {
   }
 }
 
-/** `retry`: a delivery that failed once, retried in a job of its own on the leased path (see inbound-worker.ts). */
 /** The batch's rows, ROWS_PER_INSERT to a statement; returns their ids in batch order. */
 function insertEvents(prepare: CachedPrepare, batch: Pending[], at: string): number[] {
   const ids = new Array<number>(batch.length);
@@ -212,6 +211,7 @@ function insertEvents(prepare: CachedPrepare, batch: Pending[], at: string): num
   return ids;
 }
 
+/** `retry`: a delivery that failed once, retried in a job of its own on the leased path (see inbound-worker.ts). */
 export function inboundJob(webhookEventIds: number[], options: { retry?: boolean } = {}) {
   const payload = options.retry ? { webhookEventIds, retry: true } : { webhookEventIds };
   return { queue: INBOUND_QUEUE, payload, maxAttempts: 10 };

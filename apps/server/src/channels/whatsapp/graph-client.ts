@@ -5,6 +5,7 @@ import {
   isRecord,
   parseGraphErrorEnvelope,
 } from './graph-error.ts';
+import { GraphEndpoint, type GraphEndpointOptions } from './graph-endpoint.ts';
 
 /**
  * The Cloud API calls outbound work needs: send, mark read, upload media, and manage message
@@ -13,15 +14,8 @@ import {
  * GraphApiError whose failureClass comes from classifySendFailure.
  */
 
-export interface GraphClientOptions {
-  /** e.g. https://graph.facebook.com; the sandbox and tests point it at the simulator */
-  graphUrl: string;
-  /** e.g. v23.0 */
-  apiVersion: string;
-  fetch?: typeof fetch;
-  /** longest wait for one call, request and answer together (default 15 s) */
-  timeoutMs?: number;
-}
+/** `timeoutMs`: the longest wait for one call, request and answer together (default 15 s). */
+export type GraphClientOptions = GraphEndpointOptions;
 
 export interface SendMessageResult {
   wamid: string;
@@ -103,17 +97,10 @@ interface GraphRequest {
 }
 
 export class GraphClient {
-  private readonly graphUrl: string;
-  private readonly apiVersion: string;
-  private readonly fetchFn: typeof fetch;
-  private readonly timeoutMs: number;
+  private readonly endpoint: GraphEndpoint;
 
   constructor(options: GraphClientOptions) {
-    this.graphUrl = options.graphUrl.replace(/\/+$/, '');
-    this.apiVersion = options.apiVersion.replace(/^\/+|\/+$/g, '');
-    // Wrapped so the platform fetch is never called with another `this`.
-    this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.endpoint = new GraphEndpoint(options, 15_000);
   }
 
   /** POST /{phone-number-id}/messages with a body built by toGraphMessage. */
@@ -257,10 +244,10 @@ export class GraphClient {
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
-    }, this.timeoutMs);
+    }, this.endpoint.timeoutMs);
     let response: Response | undefined;
     try {
-      response = await this.fetchFn(this.urlFor(request), {
+      response = await this.endpoint.fetch(this.endpoint.url(request.path, request.query), {
         method: request.method,
         headers: {
           authorization: `Bearer ${token}`,
@@ -282,16 +269,6 @@ export class GraphClient {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  private urlFor(request: GraphRequest): string {
-    const path = request.path.map((segment) => encodeURIComponent(segment)).join('/');
-    const query = new URLSearchParams();
-    for (const [key, value] of Object.entries(request.query ?? {})) {
-      if (value !== undefined) query.set(key, value);
-    }
-    const search = query.toString() === '' ? '' : `?${query.toString()}`;
-    return `${this.graphUrl}/${this.apiVersion}/${path}${search}`;
   }
 
   /** Meta answered with an error envelope (or at least an error status). */
@@ -359,7 +336,7 @@ export class GraphClient {
       outcomeUnknown: hasEffects(request) && maybeDone,
     };
     const why = timedOut
-      ? `timed out after ${this.timeoutMs} ms`
+      ? `timed out after ${this.endpoint.timeoutMs} ms`
       : `failed: connection error${code === undefined ? '' : ` (${code})`}`;
     return new GraphApiError(redact(`Graph API: ${request.what} ${why}`, token), {
       ...fields,

@@ -7,6 +7,7 @@ import {
   isRecord,
   parseGraphErrorEnvelope,
 } from './graph-error.ts';
+import { GraphEndpoint, type GraphEndpointOptions } from './graph-endpoint.ts';
 
 /**
  * Downloads inbound media through the Graph API as Meta documents it: GET /{version}/{media-id}
@@ -26,15 +27,8 @@ export {
   type GraphFailureClass,
 } from './graph-error.ts';
 
-export interface GraphMediaClientOptions {
-  /** e.g. https://graph.facebook.com; the sandbox and tests point it at a look-alike */
-  graphUrl: string;
-  /** e.g. v23.0 */
-  apiVersion: string;
-  fetch?: typeof fetch;
-  /** longest wait for Graph: response headers, or the next chunk of a body (default 30 s) */
-  timeoutMs?: number;
-}
+/** `timeoutMs`: the longest wait for Graph, response headers or the next chunk of a body (default 30 s). */
+export type GraphMediaClientOptions = GraphEndpointOptions;
 
 export interface MediaMeta {
   mimeType: string;
@@ -47,21 +41,14 @@ export interface MediaMeta {
 export type MediaSink<T> = (body: AsyncIterable<Uint8Array>, meta: MediaMeta) => Promise<T>;
 
 export class GraphMediaClient {
-  private readonly graphUrl: string;
-  private readonly apiVersion: string;
-  private readonly fetchFn: typeof fetch;
-  private readonly timeoutMs: number;
+  private readonly endpoint: GraphEndpoint;
 
   constructor(options: GraphMediaClientOptions) {
-    this.graphUrl = options.graphUrl.replace(/\/+$/, '');
-    this.apiVersion = options.apiVersion.replace(/^\/+|\/+$/g, '');
-    // Wrapped so the platform fetch is never called with another `this`.
-    this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.endpoint = new GraphEndpoint(options, 30_000);
   }
 
   async download<T>(mediaId: string, accessToken: string, sink: MediaSink<T>): Promise<T> {
-    const session = new GraphSession(accessToken, this.timeoutMs, this.fetchFn);
+    const session = new GraphSession(accessToken, this.endpoint.timeoutMs, this.endpoint.fetch);
     const meta = await this.mediaInfo(mediaId, session);
     const what = `download of media ${mediaId}`;
     const { response, timer } = await session.get(meta.url, what);
@@ -82,10 +69,7 @@ export class GraphMediaClient {
 
   private async mediaInfo(mediaId: string, session: GraphSession): Promise<MediaMeta & { url: string }> {
     const what = `GET media ${mediaId}`;
-    const { response, timer } = await session.get(
-      `${this.graphUrl}/${this.apiVersion}/${encodeURIComponent(mediaId)}`,
-      what,
-    );
+    const { response, timer } = await session.get(this.endpoint.url([mediaId]), what);
     const info = parseMediaInfo(await session.wait(timer, what, () => response.text()));
     if (!info) {
       throw new GraphApiError(`Graph API: ${what} answered unusable metadata`, {
