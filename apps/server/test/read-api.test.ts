@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../src/storage/repositories/api-tokens.ts';
 import { upsertChannel } from '../src/storage/repositories/channels.ts';
 import { createTestDatabase, testDialects, type TestDatabase } from './support/databases.ts';
-import { CHANNEL, startTestServer, textDelivery, type TestServer } from './support/server.ts';
+import {
+  CHANNEL,
+  startTestServer,
+  TEST_ADMIN_TOKEN,
+  textDelivery,
+  type TestServer,
+} from './support/server.ts';
 
 describe.each(testDialects())('read API on %s', (dialect) => {
   let t: TestDatabase;
@@ -71,6 +77,27 @@ describe.each(testDialects())('read API on %s', (dialect) => {
     expect(response.status).toBe(200);
     const rows = await server.runtime.handle.db.selectFrom('api_tokens').select('token_hash').execute();
     expect(rows.some((r) => r.token_hash === token)).toBe(false);
+  });
+
+  it("names the caller's token in the audit trail of what it changed", async () => {
+    const { token } = await createApiToken(server.runtime.handle.db, 'ops-bot', new Date());
+    const put = (phoneNumberId: string, bearer: string) =>
+      fetch(`${server.url}/api/v1/channels/${phoneNumberId}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Audit check' }),
+      });
+    expect((await put('300000000000098', token)).status).toBe(200);
+    expect((await put('300000000000099', TEST_ADMIN_TOKEN)).status).toBe(200);
+    const audit = await server.runtime.handle.db
+      .selectFrom('audit_events')
+      .select(['actor', 'detail'])
+      .where('action', '=', 'channel.upsert')
+      .execute();
+    const actorByNumber = Object.fromEntries(
+      audit.map((a) => [JSON.parse(a.detail!).phoneNumberId as string, a.actor]),
+    );
+    expect(actorByNumber).toEqual({ '300000000000098': 'ops-bot', '300000000000099': 'admin' });
   });
 
   it('lists conversations newest first with cursor pagination and no repeats', async () => {

@@ -12,6 +12,7 @@ import { listWebhookEvents, requeueUnroutedDeliveries } from '../storage/reposit
 import type { ApiRouteDeps } from './api-routes.ts';
 import { parseInput } from './validation.ts';
 import { ApiError } from './errors.ts';
+import { actorName } from './auth.ts';
 
 const channelInput = z.object({
   phoneNumberId: z.string().regex(/^\d+$/),
@@ -53,7 +54,7 @@ export async function adminRoutes(
       await recordAudit(
         trx,
         {
-          actor: request.principal?.name ?? 'unknown',
+          actor: actorName(request),
           action: 'channel.upsert',
           subjectType: 'Channel',
           subjectId: channel.id,
@@ -85,7 +86,7 @@ export async function adminRoutes(
       await recordAudit(
         trx,
         {
-          actor: request.principal?.name ?? 'unknown',
+          actor: actorName(request),
           action: 'channel.credentials',
           subjectType: 'Channel',
           subjectId: channel.id,

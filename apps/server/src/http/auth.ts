@@ -24,3 +24,11 @@ export function createAuthenticator(handle: DatabaseHandle, adminToken: string |
     return { kind: 'token', name: token.name };
   };
 }
+
+/**
+ * Who the audit trail names for an API request: the token's name. Every /api route authenticates
+ * first, so the fallback only names a caller that got past no authenticator (a route mounted wrongly).
+ */
+export function actorName(request: { principal?: Principal }): string {
+  return request.principal?.name ?? 'unauthenticated';
+}

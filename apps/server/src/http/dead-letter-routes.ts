@@ -6,6 +6,7 @@ import type { ApiRouteDeps } from './api-routes.ts';
 import { parseInput } from './validation.ts';
 import { ApiError } from './errors.ts';
 import { outboundJson } from './send-routes.ts';
+import { actorName } from './auth.ts';
 
 /** Dead letters of the outbound queue: list, retry, discard (the CLI offers the same). */
 export async function deadLetterRoutes(app: FastifyInstance, deps: ApiRouteDeps & { onQueued?: () => void }) {
@@ -28,7 +29,7 @@ export async function deadLetterRoutes(app: FastifyInstance, deps: ApiRouteDeps 
         await recordAudit(
           trx,
           {
-            actor: request.principal?.name ?? 'api',
+            actor: actorName(request),
             action: 'dead_letter.retry',
             subjectType: 'OutboundMessage',
             subjectId: id,
@@ -51,7 +52,7 @@ export async function deadLetterRoutes(app: FastifyInstance, deps: ApiRouteDeps 
         await recordAudit(
           trx,
           {
-            actor: request.principal?.name ?? 'api',
+            actor: actorName(request),
             action: 'dead_letter.discard',
             subjectType: 'OutboundMessage',
             subjectId: id,

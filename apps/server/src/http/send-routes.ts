@@ -10,6 +10,7 @@ import type { ApiRouteDeps } from './api-routes.ts';
 import { ApiError, errorBody, type ErrorCode } from './errors.ts';
 import { conversationSendSchema, directSendSchema } from './send-schema.ts';
 import { parseInput } from './validation.ts';
+import { actorName, type Principal } from './auth.ts';
 
 export interface SendRouteDeps extends ApiRouteDeps {
   crm: CrmPort;
@@ -66,7 +67,7 @@ export async function sendRoutes(app: FastifyInstance, deps: SendRouteDeps): Pro
 async function send(
   deps: SendRouteDeps,
   command: Omit<Parameters<typeof sendMessage>[1], 'actor' | 'idempotencyKey'>,
-  request: { headers: Record<string, string | string[] | undefined>; principal?: { name: string } },
+  request: { headers: Record<string, string | string[] | undefined>; principal?: Principal },
 ): Promise<SendOutcome> {
   const key = request.headers['idempotency-key'];
   if (Array.isArray(key) || (key !== undefined && (key.length < 1 || key.length > 255))) {
@@ -77,7 +78,7 @@ async function send(
     {
       ...command,
       ...(key && { idempotencyKey: key }),
-      actor: { type: 'Agent', id: null, name: request.principal?.name ?? 'api' },
+      actor: { type: 'Agent', id: null, name: actorName(request) },
     },
   );
   if (outcome.ok && !outcome.replayed) {

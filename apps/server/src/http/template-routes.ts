@@ -11,6 +11,7 @@ import type { ApiRouteDeps } from './api-routes.ts';
 import { parseInput } from './validation.ts';
 import { ApiError, errorBody, type ErrorCode } from './errors.ts';
 import { contentSchema } from './send-schema.ts';
+import { actorName } from './auth.ts';
 
 export interface TemplateRouteDeps extends ApiRouteDeps {
   graph: Pick<GraphClient, 'createTemplate' | 'deleteTemplate'>;
@@ -76,7 +77,7 @@ export async function templateRoutes(app: FastifyInstance, deps: TemplateRouteDe
       await recordAudit(
         db,
         {
-          actor: request.principal?.name ?? 'api',
+          actor: actorName(request),
           action: 'template.create',
           subjectType: 'Template',
           subjectId: created.id,
@@ -109,7 +110,7 @@ export async function templateRoutes(app: FastifyInstance, deps: TemplateRouteDe
     await recordAudit(
       db,
       {
-        actor: request.principal?.name ?? 'api',
+        actor: actorName(request),
         action: 'template.delete',
         subjectType: 'Template',
         subjectId: name,
