@@ -185,6 +185,14 @@ export class WebhookInbox {
   }
 }
 
+/** The insert of `count` rows, by row count: its text is the statement cache's key, so build it once. */
+const insertSqlByCount: string[] = [];
+function insertSql(count: number): string {
+  const values = () => Array.from({ length: count }, () => "(?, ?, ?, 'received')").join(', ');
+  return (insertSqlByCount[count] ??=
+    `insert into webhook_events (received_at, signature, body, status) values ${values()}`);
+}
+
 /** The batch's rows, ROWS_PER_INSERT to a statement; returns their ids in batch order. */
 function insertEvents(prepare: CachedPrepare, batch: Pending[], at: string): number[] {
   const ids = new Array<number>(batch.length);
@@ -197,11 +205,7 @@ function insertEvents(prepare: CachedPrepare, batch: Pending[], at: string): num
       params[i * 3 + 1] = p.signature;
       params[i * 3 + 2] = p.body;
     }
-    const rows = Array.from({ length: count }, () => "(?, ?, ?, 'received')").join(', ');
-    const insert = prepare(
-      `insert into webhook_events (received_at, signature, body, status) values ${rows}`,
-    );
-    const result = insert.run(params);
+    const result = prepare(insertSql(count)).run(params);
     if (result.changes !== count) throw new Error(`inserted ${result.changes} of ${count} webhook events`);
     // One statement, under the write lock, into an AUTOINCREMENT table: its rows take consecutive
     // ids in VALUES order, the last one being lastInsertRowid.

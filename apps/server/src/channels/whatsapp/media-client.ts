@@ -48,7 +48,7 @@ export class GraphMediaClient {
   }
 
   async download<T>(mediaId: string, accessToken: string, sink: MediaSink<T>): Promise<T> {
-    const session = new GraphSession(accessToken, this.endpoint.timeoutMs, this.endpoint.fetch);
+    const session = new GraphSession(accessToken, this.endpoint);
     const meta = await this.mediaInfo(mediaId, session);
     const what = `download of media ${mediaId}`;
     const { response, timer } = await session.get(meta.url, what);
@@ -84,14 +84,15 @@ export class GraphMediaClient {
 class GraphSession {
   constructor(
     private readonly token: string,
-    private readonly timeoutMs: number,
-    private readonly fetchFn: typeof fetch,
+    private readonly endpoint: GraphEndpoint,
   ) {}
 
   async get(url: string, what: string): Promise<{ response: Response; timer: Timer }> {
-    const timer = new Timer(this.timeoutMs);
+    const timer = new Timer(this.endpoint.timeoutMs);
     const headers = { authorization: `Bearer ${this.token}` };
-    const response = await this.wait(timer, what, () => this.fetchFn(url, { headers, signal: timer.signal }));
+    const response = await this.wait(timer, what, () =>
+      this.endpoint.fetch(url, { headers, signal: timer.signal }),
+    );
     if (response.ok) return { response, timer };
     const text = await this.wait(timer, what, () => response.text());
     throw this.failure(what, response.status, text);
@@ -105,7 +106,7 @@ class GraphSession {
     } catch (error) {
       if (error instanceof GraphApiError) throw error;
       const reason = timer.fired
-        ? `timed out after ${this.timeoutMs} ms`
+        ? `timed out after ${this.endpoint.timeoutMs} ms`
         : `failed: ${transportReason(error)}`;
       throw new GraphApiError(this.redact(`Graph API: ${what} ${reason}`), {
         httpStatus: null,
