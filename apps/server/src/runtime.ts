@@ -146,7 +146,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       metrics,
       logger,
       afterCommit: () => mediaLoop.notify(),
-      pacer: new IngestPacer((nowMs) => inbox.recentRate(nowMs), { turns: handle.dialect === 'sqlite' }),
+      pacer: new IngestPacer((nowMs, windowMs) => inbox.recentRate(nowMs, windowMs), {
+        turns: handle.dialect === 'sqlite',
+      }),
     });
     inboundLoop = new WorkerLoop({
       queue,

@@ -1,41 +1,82 @@
 import { describe, expect, it } from 'vitest';
+import { RecentCounts } from '../../storage/recent-counts.ts';
 import { IngestPacer } from './ingest-pacer.ts';
 
 /** A pacer on a hand-moved clock, fed a rate the test sets. */
 function pacerAt(rate: { value: number }, clock: { ms: number }) {
-  return new IngestPacer(() => rate.value, {
+  return new IngestPacer(() => rate.value, options(clock));
+}
+
+/** A pacer reading the rate of `load`, as the runtime's reads the inbox's. */
+function pacerOn(load: SteadyLoad, clock: { ms: number }) {
+  return new IngestPacer((nowMs, windowMs) => load.rate(nowMs, windowMs), options(clock));
+}
+
+function options(clock: { ms: number }) {
+  return {
     busyPerSecond: 2_000,
     calmMs: 1_000,
     now: () => clock.ms,
     // Time passes at once, but the sleeper still yields to the event loop like a real timer.
-    sleep: async (ms) => {
+    sleep: async (ms: number) => {
       clock.ms += ms;
       await new Promise((resolve) => setImmediate(resolve));
     },
-  });
+  };
+}
+
+/** Deliveries stored at a set rate while a hand-moved clock runs, counted as the inbox counts them. */
+class SteadyLoad {
+  private readonly counts = new RecentCounts();
+  constructor(private readonly clock: { ms: number }) {}
+  run(perSecond: number, ms: number): void {
+    for (let t = 0; t < ms; t += 5) {
+      this.clock.ms += 5;
+      this.counts.push(this.clock.ms, perSecond / 200);
+    }
+  }
+  rate(nowMs: number, windowMs: number): number {
+    return (this.counts.count(nowMs - windowMs) * 1000) / windowMs;
+  }
 }
 
 describe('ingest pacer', () => {
-  it('is busy above the threshold, stays busy above half of it, and calms down after calmMs under half', () => {
-    const rate = { value: 500 };
+  it('is busy above the threshold, and stays busy while the load stays above three quarters of it', () => {
     const clock = { ms: 0 };
-    const pacer = pacerAt(rate, clock);
+    const load = new SteadyLoad(clock);
+    const pacer = pacerOn(load, clock);
+    load.run(1_500, 1_000); // under the threshold: not busy
     expect(pacer.busy()).toBe(false);
-    rate.value = 1_500; // under the threshold: not busy yet
-    expect(pacer.busy()).toBe(false);
-    rate.value = 2_500;
+    load.run(2_500, 200);
     expect(pacer.busy()).toBe(true);
     // Applies slowing the acks pull the taken rate under the threshold: still busy.
-    rate.value = 1_200;
-    clock.ms += 5_000;
-    expect(pacer.busy()).toBe(true);
-    rate.value = 900; // under half: busy until calmMs has passed
-    clock.ms += 999;
-    expect(pacer.busy()).toBe(true);
-    clock.ms += 2;
+    for (let i = 0; i < 50; i++) {
+      load.run(1_600, 100);
+      expect(pacer.busy()).toBe(true);
+    }
+    load.run(0, 1_000); // the burst is over: calm once a second averaged under three quarters
     expect(pacer.busy()).toBe(false);
-    rate.value = 1_500; // and it takes the full threshold to get busy again
+    load.run(1_900, 1_000); // and it takes the full threshold to get busy again
     expect(pacer.busy()).toBe(false);
+  });
+
+  it('calms down under a steady load below the threshold that a burst ran into', () => {
+    const clock = { ms: 0 };
+    const load = new SteadyLoad(clock);
+    const pacer = pacerOn(load, clock);
+    load.run(3_000, 200);
+    expect(pacer.busy()).toBe(true);
+    // 1,000/s, its 100 ms samples swinging around the mean as real arrivals do
+    let calmAfterMs: number | null = null;
+    for (let t = 0; t < 3_000; t += 100) {
+      load.run(t % 200 === 0 ? 1_400 : 600, 100);
+      if (!pacer.busy()) {
+        calmAfterMs = t + 100;
+        break;
+      }
+    }
+    expect(calmAfterMs).not.toBeNull();
+    expect(calmAfterMs!).toBeLessThanOrEqual(1_300);
   });
 
   it('holds a chunk while busy and the delivery is young, and lets it go once the load is gone', async () => {

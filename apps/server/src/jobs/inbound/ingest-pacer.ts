@@ -5,10 +5,17 @@
  * could starve them, so they take a guaranteed share: after each chunk they rest four times as long
  * as it took (at most a fifth of the event loop). One pacer serves every inbound loop of a process.
  *
- * "Pouring in" ends only once the rate has stayed under half the threshold for `calmMs`, so applies
- * that slow the acks down cannot talk the pacer out of it. And chunks take turns: one chunk, then
- * the event loop reads sockets, then the next. Two worker loops otherwise ran their chunks back to
- * back (the second waits on the connection mutex, not on I/O), doubling how long acks waited.
+ * "Pouring in" starts when the last 200 ms ran above `busyPerSecond` and ends once a whole `calmMs`
+ * averaged no more than three quarters of it. The margin keeps applies that slow the acks (in a
+ * closed-loop benchmark they pull the taken rate down) from talking the pacer out of it; averaging
+ * over the second lets a steady load under the threshold end it. The first rule, "calm after a
+ * second with every 200 ms sample under half", stayed busy at a steady 1,000/s once a burst had set
+ * it off, as samples hover around their mean: applies then waited 10 s, and a fifth of the loop
+ * could not keep up with 1,000/s on a slow machine.
+ *
+ * Chunks take turns: one chunk, then the event loop reads sockets, then the next. Two worker loops
+ * otherwise ran their chunks back to back (the second waits on the connection mutex, not on I/O),
+ * doubling how long acks waited.
  * Turns are for SQLite only (`turns: false` on PostgreSQL): there every statement is a round trip
  * that gives the event loop back anyway, and chunks one at a time left the loops waiting on the
  * network in turn (a backlog drained at 237–284 deliveries/s with the server 65 % idle).
@@ -16,11 +23,12 @@
 export class IngestPacer {
   private restUntil = 0;
   private hot = false;
-  private lastHot = Number.NEGATIVE_INFINITY;
+  private hotSince = Number.NEGATIVE_INFINITY;
   private turn: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly rate: (nowMs: number) => number,
+    /** deliveries stored per second over the last `windowMs` */
+    private readonly rate: (nowMs: number, windowMs: number) => number,
     private readonly options: {
       busyPerSecond?: number;
       calmMs?: number;
@@ -72,13 +80,13 @@ export class IngestPacer {
   busy(): boolean {
     const now = this.now();
     const enter = this.options.busyPerSecond ?? 2_000;
-    const rate = this.rate(now);
+    const calmMs = this.options.calmMs ?? 1_000;
     if (!this.hot) {
-      if (rate <= enter) return false;
+      if (this.rate(now, 200) <= enter) return false;
       this.hot = true;
+      this.hotSince = now;
     }
-    if (rate > enter / 2) this.lastHot = now;
-    if (now - this.lastHot < (this.options.calmMs ?? 1_000)) return true;
+    if (now - this.hotSince < calmMs || this.rate(now, calmMs) > enter * 0.75) return true;
     this.hot = false;
     return false;
   }
