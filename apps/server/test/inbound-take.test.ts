@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CrmPort } from '../src/crm/crm-port.ts';
 import { EmbeddedCrm } from '../src/crm/embedded/embedded-crm.ts';
-import { systemClock } from '../src/domain/clock.ts';
+import { systemClock, type Clock } from '../src/domain/clock.ts';
 import { EventBus } from '../src/events/event-bus.ts';
 import { createInboundWorker } from '../src/jobs/inbound/inbound-worker.ts';
+import { IngestPacer } from '../src/jobs/inbound/ingest-pacer.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import type { Db } from '../src/storage/db.ts';
@@ -54,21 +55,29 @@ describe.each(testDialects())('inbound jobs taken without a claim (%s)', (dialec
   });
   afterEach(async () => t?.destroy());
 
-  const worker = () =>
+  const worker = (pacer?: IngestPacer, clock: Clock = systemClock) =>
     createInboundWorker({
       handle: t.handle,
       queue,
       crm,
       bus: new EventBus(),
-      clock: systemClock,
+      clock,
       metrics: createMetrics(),
       logger: createLogger('silent'),
+      ...(pacer && { pacer }),
     });
   const receive = (wamid: string, from: string) =>
     inbox.append({
       body: Buffer.from(JSON.stringify(textDelivery({ wamid, from }))),
       signature: 'sha256=test',
     });
+  /** `count` deliveries from distinct new customers, in one group commit: one job naming them all */
+  const receiveTogether = (prefix: string, count: number) =>
+    Promise.all(Array.from({ length: count }, (_, i) => receive(`${prefix}-${i}`, `4477009006${10 + i}`)));
+  const entriesLike = async (prefix: string) =>
+    (await t.handle.db.selectFrom('conversation_entries').select('wamid').execute()).filter((e) =>
+      e.wamid?.startsWith(prefix),
+    ).length;
   const entry = (wamid: string) =>
     t.handle.db.selectFrom('conversation_entries').select('id').where('wamid', '=', wamid).executeTakeFirst();
   const inboundJobs = () =>
@@ -170,4 +179,73 @@ describe.each(testDialects())('inbound jobs taken without a claim (%s)', (dialec
     await inbound.handler(await queue.claim([INBOUND_QUEUE], 10));
     expect(await entry('wamid.rolled-back')).toBeDefined();
   });
+
+  /** A worker's clock, standing still: keeping up or behind does not depend on how fast the test runs. */
+  const clock = { at: new Date(), now: () => clock.at };
+  /** Sets the worker's clock to `ms` after the oldest queued job was queued. */
+  const afterOldestJob = async (ms: number) => {
+    const oldest = await t.handle.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.min('created_at').as('at'))
+      .executeTakeFirstOrThrow();
+    clock.at = new Date(Date.parse(String(oldest.at)) + ms);
+  };
+
+  it('takes 4 deliveries a transaction while it keeps up, and 16 once it is behind', async () => {
+    const inbound = worker(undefined, clock);
+    await inbound.take(); // where "made since it started" begins
+    for (let i = 0; i < 24; i++) await receive(`wamid.backlog-${i}`, `4477009007${10 + i}`); // 24 jobs
+    await afterOldestJob(0);
+    expect(await inbound.take()).toBe('took');
+    expect(await entriesLike('wamid.backlog-')).toBe(4);
+    await afterOldestJob(1_000);
+    expect(await inbound.take()).toBe('took');
+    expect(await entriesLike('wamid.backlog-')).toBe(20);
+    expect(await inbound.take()).toBe('drained');
+    expect(await entriesLike('wamid.backlog-')).toBe(24);
+    expect(queue.claims).toBe(0);
+  });
+
+  it('applies a large job in chunks of 16 once behind, of 4 while it keeps up or webhooks pour in', async () => {
+    const cases = [
+      { behindMs: 1_000, busy: false, chunks: [16, 16, 8] },
+      { behindMs: 0, busy: false, chunks: Array(10).fill(4) },
+      { behindMs: 1_000, busy: true, chunks: Array(10).fill(4) },
+    ];
+    for (const [n, { behindMs, busy, chunks }] of cases.entries()) {
+      const prefix = `wamid.large-${n}-`;
+      const pacer = new ChunkCountingPacer(busy, () => entriesLike(prefix));
+      await receiveTogether(prefix, 40);
+      await afterOldestJob(behindMs);
+      const jobs = await queue.claim([INBOUND_QUEUE], 10);
+      expect(jobs.map((j) => (j.payload as { webhookEventIds: number[] }).webhookEventIds.length)).toEqual([
+        40,
+      ]);
+      await worker(pacer, clock).handler(jobs);
+      expect(await entriesLike(prefix)).toBe(40);
+      expect(pacer.chunkSizes).toEqual(chunks);
+      expect(await inboundJobs()).toEqual([]);
+    }
+  });
 });
+
+/** A pacer that is busy or not as told, lets every chunk run, and records how many deliveries each applied. */
+class ChunkCountingPacer extends IngestPacer {
+  readonly chunkSizes: number[] = [];
+  private appliedBefore = 0;
+  constructor(
+    busy: boolean,
+    private readonly applied: () => Promise<number>,
+  ) {
+    super(() => (busy ? 10_000 : 0), { maxDeferMs: 0 });
+  }
+  override inTurn<T>(chunk: () => Promise<T>): Promise<T> {
+    return super.inTurn(async () => {
+      const result = await chunk();
+      const applied = await this.applied();
+      this.chunkSizes.push(applied - this.appliedBefore);
+      this.appliedBefore = applied;
+      return result;
+    });
+  }
+}
