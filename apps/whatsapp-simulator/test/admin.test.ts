@@ -1,26 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { envFromArgv, simulatorOptionsFromEnv } from '../src/index.ts';
-import { harness, messages, type Harness, type Loose } from './support.ts';
+import { harness, messages, type Harness } from './support.ts';
 
 let h: Harness;
 afterEach(() => h?.close());
-
-async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: Loose }> {
-  const res = await fetch(`${h.sim.url}/_simulator${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  return { status: res.status, json: (await res.json()) as Loose };
-}
 
 describe('admin API (/_simulator)', () => {
   it('a customer sends over HTTP; the thread shows both sides with ticks and tappable options', async () => {
     h = await harness({ statuses: { delaysMs: { sent: 0, delivered: 0, read: 0 }, autoRead: false } });
     const WA = '15550701001';
-    expect((await admin('POST', '/customers', { waId: WA, profileName: 'Ada' })).status).toBe(200);
-    const sent = await admin('POST', `/customers/${WA}/messages`, { type: 'text', text: 'hello' });
+    expect((await h.admin('POST', '/customers', { waId: WA, profileName: 'Ada' })).status).toBe(200);
+    const sent = await h.admin('POST', `/customers/${WA}/messages`, { type: 'text', text: 'hello' });
     expect(sent.json.id).toEqual(expect.stringMatching(/^wamid\./));
     const r = await h.send({
       to: WA,
@@ -33,7 +23,7 @@ describe('admin API (/_simulator)', () => {
     });
     const wamid = String(r.json.messages?.[0]?.id);
     await h.sim.idle();
-    const thread = await admin('GET', `/customers/${WA}/thread`);
+    const thread = await h.admin('GET', `/customers/${WA}/thread`);
     expect(thread.json).toMatchObject({ waId: WA, profileName: 'Ada', windowOpen: true });
     expect(thread.json.items?.[0]).toMatchObject({ direction: 'inbound', text: 'hello' });
     expect(thread.json.items?.[1]).toMatchObject({
@@ -43,12 +33,12 @@ describe('admin API (/_simulator)', () => {
       text: '<b>Pick</b>',
       options: [{ kind: 'button', id: 'a', title: 'A' }],
     });
-    await admin('POST', `/customers/${WA}/messages`, {
+    await h.admin('POST', `/customers/${WA}/messages`, {
       type: 'interactive_reply',
       messageId: wamid,
       optionId: 'a',
     });
-    await admin('POST', `/customers/${WA}/read`, {});
+    await h.admin('POST', `/customers/${WA}/read`, {});
     const d = await h.receiver.waitFor((ds) => messages(ds).some((m) => String(m.type) === 'interactive'));
     expect(messages(d).find((m) => String(m.type) === 'interactive')?.interactive?.button_reply).toEqual({
       id: 'a',
@@ -59,9 +49,11 @@ describe('admin API (/_simulator)', () => {
 
   it('rejects bad customer actions with a plain 400', async () => {
     h = await harness();
-    expect((await admin('POST', '/customers/15550701002/messages', { type: 'telepathy' })).status).toBe(400);
-    expect((await admin('POST', '/customers/abc/messages', { type: 'text', text: 'x' })).status).toBe(400);
-    const r = await admin('POST', '/customers/15550701002/messages', {
+    expect((await h.admin('POST', '/customers/15550701002/messages', { type: 'telepathy' })).status).toBe(
+      400,
+    );
+    expect((await h.admin('POST', '/customers/abc/messages', { type: 'text', text: 'x' })).status).toBe(400);
+    const r = await h.admin('POST', '/customers/15550701002/messages', {
       type: 'interactive_reply',
       messageId: 'wamid.x',
       optionId: 'a',
@@ -73,18 +65,18 @@ describe('admin API (/_simulator)', () => {
   it('advancing the clock over HTTP closes the window', async () => {
     h = await harness();
     const WA = '15550701003';
-    await admin('POST', `/customers/${WA}/messages`, { type: 'text', text: 'hi' });
-    expect((await admin('GET', '/customers')).json[0]?.windowOpen).toBe(true);
-    await admin('POST', '/clock/advance', { ms: 24 * 60 * 60_000 });
-    expect((await admin('GET', '/customers')).json[0]?.windowOpen).toBe(false);
+    await h.admin('POST', `/customers/${WA}/messages`, { type: 'text', text: 'hi' });
+    expect((await h.admin('GET', '/customers')).json[0]?.windowOpen).toBe(true);
+    await h.admin('POST', '/clock/advance', { ms: 24 * 60 * 60_000 });
+    expect((await h.admin('GET', '/customers')).json[0]?.windowOpen).toBe(false);
   });
 
   it('sets the webhook URL and the not-on-WhatsApp set at run time', async () => {
     h = await harness();
-    expect((await admin('PUT', '/webhook', { url: null })).json).toEqual({ url: null });
+    expect((await h.admin('PUT', '/webhook', { url: null })).json).toEqual({ url: null });
     h.sim.customer('15550701004').sendText('unheard');
     expect(h.sim.counters().webhooks.noUrl).toBe(1);
-    expect((await admin('PUT', '/not-on-whatsapp', { waId: '15550701005' })).status).toBe(200);
+    expect((await h.admin('PUT', '/not-on-whatsapp', { waId: '15550701005' })).status).toBe(200);
     expect(h.sim.core.store.notOnWhatsApp.has('15550701005')).toBe(true);
   });
 });

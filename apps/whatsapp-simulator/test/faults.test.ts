@@ -1,20 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { harness, messages, type Harness, type Loose } from './support.ts';
+import { harness, messages, type Harness } from './support.ts';
 
 let h: Harness;
 afterEach(() => h?.close());
 
 const WA = '15550601001';
-
-async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: Loose }> {
-  const res = await fetch(`${h.sim.url}/_simulator${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  return { status: res.status, json: (await res.json()) as Loose };
-}
 
 describe('fault knobs', () => {
   it('errorRate 1 answers every Graph request 500 / 131000 (transient); 0 turns it off', async () => {
@@ -33,7 +23,7 @@ describe('fault knobs', () => {
 
   it('timeoutRate 1 leaves the request unanswered until the client gives up', async () => {
     h = await harness();
-    expect((await admin('PUT', '/faults', { timeoutRate: 1 })).json).toMatchObject({ timeoutRate: 1 });
+    expect((await h.admin('PUT', '/faults', { timeoutRate: 1 })).json).toMatchObject({ timeoutRate: 1 });
     await expect(
       fetch(`${h.sim.url}/v23.0/${h.phoneNumberId}`, {
         headers: { authorization: `Bearer ${h.sim.accessToken}` },
@@ -41,7 +31,7 @@ describe('fault knobs', () => {
       }),
     ).rejects.toThrow();
     expect(h.sim.counters().requests.byStatus['timeout']).toBe(1);
-    await admin('DELETE', '/faults');
+    await h.admin('DELETE', '/faults');
     expect((await h.graph('GET', `/v23.0/${h.phoneNumberId}`)).status).toBe(200);
   });
 
@@ -53,8 +43,8 @@ describe('fault knobs', () => {
 
   it('rejects unknown knobs and out-of-range rates', async () => {
     h = await harness();
-    expect((await admin('PUT', '/faults', { gremlins: 1 })).status).toBe(400);
-    expect((await admin('PUT', '/faults', { errorRate: 2 })).status).toBe(400);
+    expect((await h.admin('PUT', '/faults', { gremlins: 1 })).status).toBe(400);
+    expect((await h.admin('PUT', '/faults', { errorRate: 2 })).status).toBe(400);
     expect(() => h.sim.faults.set({ webhookDropRate: -1 })).toThrow(RangeError);
   });
 
@@ -87,11 +77,11 @@ describe('fault knobs', () => {
 
   it('expire the token now (admin HTTP) → 401 / 190 / 463 until restored', async () => {
     h = await harness();
-    await admin('POST', '/token/expire');
+    await h.admin('POST', '/token/expire');
     const r = await h.graph('GET', `/v23.0/${h.phoneNumberId}`);
     expect(r.status).toBe(401);
     expect(r.json.error).toMatchObject({ code: 190, error_subcode: 463, type: 'OAuthException' });
-    await admin('POST', '/token/restore');
+    await h.admin('POST', '/token/restore');
     expect((await h.graph('GET', `/v23.0/${h.phoneNumberId}`)).status).toBe(200);
   });
 });
@@ -103,7 +93,7 @@ describe('counters', () => {
     await h.send({ to: WA, text: { body: 'a' } });
     await h.send({ to: WA, type: 'hologram' });
     await h.sim.idle();
-    const c = (await admin('GET', '/counters')).json;
+    const c = (await h.admin('GET', '/counters')).json;
     expect(c.requests).toMatchObject({
       total: 2,
       byRoute: { 'POST messages': 2 },
@@ -116,7 +106,7 @@ describe('counters', () => {
       deliveredByKind: { message: 1, status: 3 },
       delivered: 4,
     });
-    await admin('POST', '/counters/reset');
+    await h.admin('POST', '/counters/reset');
     expect(h.sim.counters().requests.total).toBe(0);
   });
 });

@@ -96,6 +96,8 @@ export interface Harness {
     token?: string | null,
   ): Promise<{ status: number; json: Loose }>;
   send(body: Record<string, unknown>): Promise<{ status: number; json: Loose }>;
+  /** a call to the simulator's own admin API (/_simulator), which takes no token */
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: Loose }>;
   close(): Promise<void>;
 }
 
@@ -122,6 +124,7 @@ export async function harness(options: SimulatorOptions = {}): Promise<Harness> 
     graph,
     send: (body) =>
       graph('POST', `/v23.0/${business.phoneNumberId}/messages`, { messaging_product: 'whatsapp', ...body }),
+    admin: (method, path, body) => graph(method, `/_simulator${path}`, body, null),
     close: async () => {
       await sim.close();
       await receiver.close();
