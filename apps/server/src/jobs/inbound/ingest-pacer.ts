@@ -5,13 +5,15 @@
  * could starve them, so they take a guaranteed share: after each chunk they rest four times as long
  * as it took (at most a fifth of the event loop). One pacer serves every inbound loop of a process.
  *
- * "Pouring in" starts when the last 200 ms ran above `busyPerSecond` and ends once a whole `calmMs`
- * averaged no more than three quarters of it. The margin keeps applies that slow the acks (in a
- * closed-loop benchmark they pull the taken rate down) from talking the pacer out of it; averaging
- * over the second lets a steady load under the threshold end it. The first rule, "calm after a
- * second with every 200 ms sample under half", stayed busy at a steady 1,000/s once a burst had set
- * it off, as samples hover around their mean: applies then waited 10 s, and a fifth of the loop
- * could not keep up with 1,000/s on a slow machine.
+ * "Pouring in" starts when the last 200 ms ran above `busyPerSecond`, lasts at least `calmMs`, and
+ * ends once the last `calmMs` averaged no more than the threshold. The average over a second is
+ * what keeps a burst busy while the applies it lets through slow the acks (in a closed-loop
+ * benchmark they pull the taken rate down), without a band below the threshold where a steady load
+ * keeps it busy. The first rule, "calm after a second with every 200 ms sample under half", stayed
+ * busy at a steady 1,000/s once a burst had set it off, as samples hover around their mean: applies
+ * then waited 10 s, and a fifth of the loop could not keep up with 1,000/s on a slow machine. Any
+ * exit threshold below the entry one has such a band; above the threshold a steady load is
+ * overload, and applies take their fifth of the loop by design.
  *
  * Chunks take turns: one chunk, then the event loop reads sockets, then the next. Two worker loops
  * otherwise ran their chunks back to back (the second waits on the connection mutex, not on I/O),
@@ -86,7 +88,7 @@ export class IngestPacer {
       this.hot = true;
       this.hotSince = now;
     }
-    if (now - this.hotSince < calmMs || this.rate(now, calmMs) > enter * 0.75) return true;
+    if (now - this.hotSince < calmMs || this.rate(now, calmMs) > enter) return true;
     this.hot = false;
     return false;
   }
