@@ -24,6 +24,11 @@ export class RecentCounts {
     this.counts[i] = this.counts[i]! + count;
   }
 
+  /** Samples per second over the `windowMs` before `nowMs` (at most `spanMs`). */
+  perSecond(nowMs: number, windowMs: number): number {
+    return (this.count(nowMs - windowMs) * 1000) / windowMs;
+  }
+
   /** Samples pushed at or after `sinceMs` (to bucket precision; at most `spanMs` back). */
   count(sinceMs: number): number {
     const from = Math.floor(sinceMs / RecentCounts.BUCKET_MS) * RecentCounts.BUCKET_MS;

@@ -179,9 +179,9 @@ export class WebhookInbox {
     }
   }
 
-  /** Deliveries stored in about the last `windowMs`: the inbound worker defers to ingest when high. */
-  recentRate(nowMs: number, windowMs = 200): number {
-    return (this.recent.count(nowMs - windowMs) * 1000) / windowMs;
+  /** Deliveries stored per second over about the last `windowMs`: the inbound worker defers to ingest when high. */
+  recentRate(nowMs: number, windowMs: number): number {
+    return this.recent.perSecond(nowMs, windowMs);
   }
 }
 

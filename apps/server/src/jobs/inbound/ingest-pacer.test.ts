@@ -36,7 +36,7 @@ class SteadyLoad {
     }
   }
   rate(nowMs: number, windowMs: number): number {
-    return (this.counts.count(nowMs - windowMs) * 1000) / windowMs;
+    return this.counts.perSecond(nowMs, windowMs);
   }
 }
 
