@@ -7,13 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   GraphApiError,
-  GraphMediaClient,
   classifyGraphFailure,
-  sha256Matches,
   type GraphErrorFields,
   type GraphFailureClass,
-  type MediaMeta,
-} from '../src/channels/whatsapp/media-client.ts';
+} from '../src/channels/whatsapp/graph-error.ts';
+import { GraphMediaClient, sha256Matches, type MediaMeta } from '../src/channels/whatsapp/media-client.ts';
 import { FileBlobStore } from '../src/storage/blob-store.ts';
 import { startFakeGraphMediaServer, type FakeGraphMediaServer } from './fakes/graph-media-server.ts';
 

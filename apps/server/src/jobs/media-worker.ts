@@ -1,4 +1,5 @@
-import { GraphApiError, type GraphMediaClient } from '../channels/whatsapp/media-client.ts';
+import { GraphApiError } from '../channels/whatsapp/graph-error.ts';
+import type { GraphMediaClient } from '../channels/whatsapp/media-client.ts';
 import type { Clock } from '../domain/clock.ts';
 import { mediaLimitFor, type MediaKind } from '../domain/media-limits.ts';
 import type { EventBus } from '../events/event-bus.ts';

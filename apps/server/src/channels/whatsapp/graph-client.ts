@@ -1,5 +1,6 @@
 import {
   classifySendFailure,
+  envelopeLabels,
   GraphApiError,
   type GraphErrorFields,
   isRecord,
@@ -288,12 +289,7 @@ export class GraphClient {
     const said = [...new Set([envelope?.message, envelope?.userTitle, detailText])].filter(
       (part): part is string => part !== undefined && part !== '',
     );
-    const labels = [
-      envelope?.type,
-      envelope?.code === undefined ? undefined : `code ${envelope.code}`,
-      envelope?.subcode === undefined ? undefined : `subcode ${envelope.subcode}`,
-      envelope?.fbtraceId === undefined ? undefined : `fbtrace_id ${envelope.fbtraceId}`,
-    ].filter((label) => label !== undefined);
+    const labels = envelopeLabels(envelope);
     const message =
       `Graph API: ${request.what} failed with HTTP ${httpStatus}` +
       (said.length > 0 ? `: ${said.join(' — ')}` : '') +

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   backoffWithJitter,
   classifySendFailure,
+  envelopeLabels,
   GRAPH_ERROR_REASONS,
   GraphApiError,
   pairRateBackoffMs,
@@ -199,5 +200,21 @@ describe('parseGraphErrorEnvelope', () => {
   it('answers null for anything that is not an envelope', () => {
     expect(parseGraphErrorEnvelope('<html>')).toBeNull();
     expect(parseGraphErrorEnvelope('{"data":[]}')).toBeNull();
+  });
+});
+
+describe('envelopeLabels', () => {
+  it('names type, code, subcode and fbtrace_id in that order, leaving out what is missing', () => {
+    const full = parseGraphErrorEnvelope(
+      '{"error":{"message":"m","type":"OAuthException","code":131047,"error_subcode":2494010,"fbtrace_id":"AbC"}}',
+    );
+    expect(envelopeLabels(full)).toEqual([
+      'OAuthException',
+      'code 131047',
+      'subcode 2494010',
+      'fbtrace_id AbC',
+    ]);
+    expect(envelopeLabels(parseGraphErrorEnvelope('{"error":{"code":0}}'))).toEqual(['code 0']);
+    expect(envelopeLabels(null)).toEqual([]);
   });
 });

@@ -274,6 +274,17 @@ export function parseGraphErrorEnvelope(bodyText: string): GraphErrorEnvelope | 
   };
 }
 
+/** The envelope's identifying parts, for an error message: type, code, subcode and fbtrace_id. */
+export function envelopeLabels(envelope: GraphErrorEnvelope | null): string[] {
+  if (!envelope) return [];
+  return [
+    envelope.type,
+    envelope.code === undefined ? undefined : `code ${envelope.code}`,
+    envelope.subcode === undefined ? undefined : `subcode ${envelope.subcode}`,
+    envelope.fbtraceId === undefined ? undefined : `fbtrace_id ${envelope.fbtraceId}`,
+  ].filter((label) => label !== undefined);
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

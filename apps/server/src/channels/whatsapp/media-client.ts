@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ReadableStreamReadResult } from 'node:stream/web';
 import {
   classifyGraphFailure,
+  envelopeLabels,
   GraphApiError,
   type GraphErrorFields,
   isRecord,
@@ -16,16 +17,6 @@ import { GraphEndpoint, type GraphEndpointOptions } from './graph-endpoint.ts';
  * Meta's sha256 and file_size before the stream ends, so a sink that stores them (BlobStore.put)
  * fails, and commits nothing, when they are corrupt.
  */
-
-// Moved to graph-error.ts (shared with the outbound client); re-exported so callers keep working.
-export {
-  classifyGraphFailure,
-  GraphApiError,
-  parseGraphErrorEnvelope,
-  type GraphErrorEnvelope,
-  type GraphErrorFields,
-  type GraphFailureClass,
-} from './graph-error.ts';
 
 /** `timeoutMs`: the longest wait for Graph, response headers or the next chunk of a body (default 30 s). */
 export type GraphMediaClientOptions = GraphEndpointOptions;
@@ -128,12 +119,7 @@ class GraphSession {
       details: envelope?.details === undefined ? undefined : this.redact(envelope.details),
     };
     const failureClass = classifyGraphFailure({ ...fields, message: envelope?.message });
-    const labels = [
-      envelope?.type,
-      envelope?.code === undefined ? undefined : `code ${envelope.code}`,
-      envelope?.subcode === undefined ? undefined : `subcode ${envelope.subcode}`,
-      envelope?.fbtraceId === undefined ? undefined : `fbtrace_id ${envelope.fbtraceId}`,
-    ].filter((label) => label !== undefined);
+    const labels = envelopeLabels(envelope);
     const said = envelope?.message === undefined ? '' : `: ${envelope.message}`;
     const details = fields.details === undefined ? '' : ` — ${fields.details}`;
     const context = labels.length > 0 ? ` (${labels.join(', ')})` : '';
