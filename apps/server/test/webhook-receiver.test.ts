@@ -115,34 +115,38 @@ describe.each(testDialects())('webhook receiver on %s', (dialect) => {
     expect(await storedCount()).toBe(before);
   });
 
-  it('answers 500 when the delivery cannot be stored, so that Meta delivers it again', async () => {
-    const before = await storedCount();
-    // The database refuses every new row, as a full disk or a failing volume would.
-    if (dialect === 'sqlite') {
-      await sql`create trigger refuse_events before insert on webhook_events
-        begin select raise(abort, 'refused by test'); end`.execute(t.handle.db);
-    } else {
-      await sql`create function refuse_events() returns trigger language plpgsql as
-        $$ begin raise exception 'refused by test'; end $$`.execute(t.handle.db);
-      await sql`create trigger refuse_events before insert on webhook_events
-        for each row execute function refuse_events()`.execute(t.handle.db);
-    }
-    const delivery = textDelivery({ wamid: 'wamid.refused-by-db', from: '15551230009' });
-    try {
-      const refused = await server.deliver(delivery);
-      expect(refused.status).toBe(500);
-      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('internal');
-      expect(await storedCount()).toBe(before);
-    } finally {
-      await sql`drop trigger refuse_events${sql.raw(dialect === 'sqlite' ? '' : ' on webhook_events')}`.execute(
-        t.handle.db,
-      );
-      if (dialect !== 'sqlite') await sql`drop function refuse_events()`.execute(t.handle.db);
-    }
-    // Meta's retry of the same delivery is then stored and acknowledged.
-    expect((await server.deliver(delivery)).status).toBe(200);
-    expect(await storedCount()).toBe(before + 1);
-  });
+  // The row and its inbound job are stored together or not at all: a refused job leaves no row.
+  it.each(['webhook_events', 'jobs'])(
+    'answers 500 when the delivery cannot be stored (%s refused), so that Meta delivers it again',
+    async (table) => {
+      const before = await storedCount();
+      // The database refuses every new row, as a full disk or a failing volume would.
+      if (dialect === 'sqlite') {
+        await sql`create trigger refuse_rows before insert on ${sql.table(table)}
+          begin select raise(abort, 'refused by test'); end`.execute(t.handle.db);
+      } else {
+        await sql`create function refuse_rows() returns trigger language plpgsql as
+          $$ begin raise exception 'refused by test'; end $$`.execute(t.handle.db);
+        await sql`create trigger refuse_rows before insert on ${sql.table(table)}
+          for each row execute function refuse_rows()`.execute(t.handle.db);
+      }
+      const delivery = textDelivery({ wamid: `wamid.refused-by-db-${table}`, from: '15551230009' });
+      try {
+        const refused = await server.deliver(delivery);
+        expect(refused.status).toBe(500);
+        expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('internal');
+        expect(await storedCount()).toBe(before);
+      } finally {
+        await sql`drop trigger refuse_rows${sql.raw(dialect === 'sqlite' ? '' : ` on ${table}`)}`.execute(
+          t.handle.db,
+        );
+        if (dialect !== 'sqlite') await sql`drop function refuse_rows()`.execute(t.handle.db);
+      }
+      // Meta's retry of the same delivery is then stored and acknowledged.
+      expect((await server.deliver(delivery)).status).toBe(200);
+      expect(await storedCount()).toBe(before + 1);
+    },
+  );
 
   it('acknowledges concurrent deliveries with shared commits, each stored once', async () => {
     const before = await storedCount();
