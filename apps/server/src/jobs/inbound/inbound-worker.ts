@@ -38,8 +38,9 @@ export interface InboundWorkerDeps {
  * All of that is SQLite's synchronous driver, where a chunk holds the event loop. On PostgreSQL every
  * statement is a round trip that gives the loop back, so chunks are always CHUNK_WHEN_BEHIND: with 4,
  * its group commits at 1,000 deliveries/s (about 6 deliveries each) were too large to take, went the
- * claimed way in claims of up to 100 jobs, and waited there (lag p50 0.6 s, p99 1.8 s; 31–160 ms and
- * 0.6 s with 16, in interleaved scratch runs).
+ * claimed way in claims of up to 100 jobs, and waited there (lag p50 0.4–0.7 s, p99 1.3–1.9 s; with
+ * 16, p50 31–468 ms and p99 0.6–1.6 s in five scratch runs on a two-core machine shared with
+ * PostgreSQL, where the applies then run at capacity: BENCHMARKS.md).
  */
 const CHUNK = 4;
 const CHUNK_WHEN_BEHIND = 16;
