@@ -15,7 +15,7 @@ import { WorkerLoop } from './jobs/worker-loop.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { FileBlobStore } from './storage/blob-store.ts';
-import { migrateToLatest, openDatabase, type DatabaseHandle } from './storage/db.ts';
+import { migrateToLatest, openDatabase, statementsHoldEventLoop, type DatabaseHandle } from './storage/db.ts';
 import { JobQueue } from './storage/queue.ts';
 import { findChannelAccessToken, upsertChannel } from './storage/repositories/channels.ts';
 import { GraphClient } from './channels/whatsapp/graph-client.ts';
@@ -147,7 +147,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       logger,
       afterCommit: () => mediaLoop.notify(),
       pacer: new IngestPacer((nowMs, windowMs) => inbox.recentRate(nowMs, windowMs), {
-        turns: handle.dialect === 'sqlite',
+        turns: statementsHoldEventLoop(handle),
       }),
     });
     inboundLoop = new WorkerLoop({

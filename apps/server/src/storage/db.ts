@@ -26,6 +26,15 @@ export function isPostgres(db: Db): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
+/**
+ * Whether statements run on the event loop itself (SQLite's synchronous driver), so that a long
+ * transaction holds every request behind it. On PostgreSQL each statement is a round trip that gives
+ * the loop back. The inbound worker sizes its chunks, and its pacer takes turns, by this.
+ */
+export function statementsHoldEventLoop(handle: Pick<DatabaseHandle, 'dialect'>): boolean {
+  return handle.dialect === 'sqlite';
+}
+
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;

@@ -142,19 +142,21 @@ export class WebhookInbox {
    */
   private async commitPostgres(batch: Pending[], now: Date): Promise<number[]> {
     const at = now.toISOString();
+    // The job is inboundJob's, its JSON payload with the ids written into the empty list by SQL.
     const job = inboundJob([]);
+    const [payloadHead, payloadTail] = JSON.stringify(job.payload).split('[]');
     const rows = sql.join(batch.map((p) => sql`(${at}, ${p.signature}, ${p.body}, 'received')`));
-    const result = await sql<{ id: number }>`
+    const result = await sql<{ id: number | string }>`
       with events as (
         insert into webhook_events (received_at, signature, body, status) values ${rows} returning id
       ), job as (
         insert into jobs (queue, payload, status, attempts, max_attempts, run_at, created_at, updated_at)
-        select ${job.queue}, ${INBOUND_PAYLOAD_PREFIX} || string_agg(id::text, ',' order by id) || ']}',
+        select ${job.queue}, ${payloadHead} || '[' || string_agg(id::text, ',' order by id) || ']' || ${payloadTail},
           'queued', 0, ${job.maxAttempts}, ${at}, ${at}, ${at}
         from events
       )
       select id from events order by id`.execute(this.handle.db);
-    // Ids of one INSERT come from its sequence in VALUES order (the job's payload is built the same way).
+    // Ids of one INSERT come from its sequence in VALUES order; bigserial ids arrive as text.
     const ids = result.rows.map((r) => Number(r.id));
     if (ids.length !== batch.length)
       throw new Error(`stored ${ids.length} of ${batch.length} webhook events`);
@@ -223,9 +225,6 @@ function insertEvents(prepare: CachedPrepare, batch: Pending[], at: string): num
   }
   return ids;
 }
-
-/** The payload text of `inboundJob(ids)` up to its first id: the PostgreSQL commit writes the ids in SQL. */
-const INBOUND_PAYLOAD_PREFIX = '{"webhookEventIds":[';
 
 /** `retry`: a delivery that failed once, retried in a job of its own on the leased path (see inbound-worker.ts). */
 export function inboundJob(webhookEventIds: number[], options: { retry?: boolean } = {}) {

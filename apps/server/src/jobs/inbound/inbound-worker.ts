@@ -3,7 +3,7 @@ import type { CrmPort } from '../../crm/crm-port.ts';
 import type { EventBus } from '../../events/event-bus.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { DatabaseHandle } from '../../storage/db.ts';
+import { statementsHoldEventLoop, type DatabaseHandle } from '../../storage/db.ts';
 import type { ClaimedJob, JobQueue } from '../../storage/queue.ts';
 import { INBOUND_QUEUE } from '../../storage/webhook-inbox.ts';
 import type { TakeResult } from '../worker-loop.ts';
@@ -108,7 +108,7 @@ export function createInboundWorker(deps: InboundWorkerDeps) {
 
 /** Deliveries the next transaction applies, when the oldest job it applies from was queued at `queuedAt`. */
 function chunkSize(deps: InboundWorkerDeps, queuedAt: Date): number {
-  if (deps.handle.dialect === 'postgres') return CHUNK_WHEN_BEHIND; // see CHUNK
+  if (!statementsHoldEventLoop(deps.handle)) return CHUNK_WHEN_BEHIND; // see CHUNK
   const behind = deps.clock.now().getTime() - queuedAt.getTime() > BEHIND_MS;
   return behind && !deps.pacer?.busy() ? CHUNK_WHEN_BEHIND : CHUNK;
 }
